@@ -1,3 +1,90 @@
+//! hangar: the control plane for AI coding-agent runtimes — a registry of runtimes and their
+//! liveness, the agents and tasks bound to them, a token and cost ledger with reports exact
+//! in the viewer's time zone, and safe retirement of runtimes. One synchronous binary on
+//! SQLite serving a JSON API and an embedded web UI.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod ids;
 pub mod usage;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use config::Config;
+use ctx::Ctx;
+
+/// Connections beyond the API workers: background threads and short-lived readers.
+const EXTRA_CONNECTIONS: u32 = 8;
+
+/// A running server. Dropping it (or calling `shutdown`) stops it gracefully.
+pub struct ServerHandle {
+    ctx: Arc<Ctx>,
+    http: Option<http::HttpServer>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.http
+            .as_ref()
+            .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)), |h| h.addr)
+    }
+
+    pub fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    /// Stops accepting, lets in-flight requests finish, closes streams, joins background
+    /// threads and checkpoints the WAL.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.ctx.begin_shutdown();
+        if let Some(http) = self.http.take() {
+            http.join();
+        }
+        for t in self.background.drain(..) {
+            let _ = t.join();
+        }
+        if let Err(e) = self.ctx.db.checkpoint() {
+            log::warn!("WAL checkpoint at shutdown failed: {e}");
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if self.http.is_some() {
+            self.stop();
+        }
+    }
+}
+
+/// Opens the database named by `config` and serves the API and UI on `listener`.
+pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, String> {
+    let pool_size = config.workers as u32 + EXTRA_CONNECTIONS;
+    let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
+        .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
+    let ctx = Arc::new(Ctx::new(db, config));
+    let background = Vec::new();
+    let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
+    Ok(ServerHandle {
+        ctx,
+        http: Some(http),
+        background,
+    })
+}

@@ -1,0 +1,137 @@
+-- hangar schema, as migration steps keyed by PRAGMA user_version.
+-- Append-only: a shipped step is never edited. Each step runs in one transaction.
+-- Instants are INTEGER Unix milliseconds (UTC); ids are lowercase UUID text.
+
+-- step 1: identity — workspaces, users, members, API tokens
+CREATE TABLE workspace (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE users (
+    id          TEXT PRIMARY KEY,
+    email       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name        TEXT NOT NULL,
+    timezone    TEXT,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE member (
+    workspace_id TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role         TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    joined_at    INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, user_id)
+);
+CREATE INDEX member_by_user ON member(user_id);
+CREATE TABLE api_token (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('user', 'daemon')),
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    workspace_id TEXT REFERENCES workspace(id) ON DELETE CASCADE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER,
+    CHECK ((kind = 'daemon') = (workspace_id IS NOT NULL))
+);
+CREATE INDEX api_token_by_user ON api_token(user_id, kind);
+
+-- step 2: runtimes and the event outbox
+CREATE TABLE runtime (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    daemon_id    TEXT,
+    name         TEXT NOT NULL,
+    provider     TEXT NOT NULL,
+    runtime_mode TEXT NOT NULL DEFAULT 'local' CHECK (runtime_mode IN ('local', 'cloud')),
+    device_info  TEXT NOT NULL DEFAULT '',
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    owner_id     TEXT REFERENCES users(id) ON DELETE SET NULL,
+    visibility   TEXT NOT NULL DEFAULT 'private' CHECK (visibility IN ('private', 'public')),
+    timezone     TEXT NOT NULL DEFAULT 'UTC',
+    status       TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('online', 'offline')),
+    last_seen_at INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (workspace_id, daemon_id, provider)
+);
+CREATE INDEX runtime_by_status ON runtime(status, last_seen_at);
+CREATE TABLE event (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    actor_type   TEXT NOT NULL CHECK (actor_type IN ('member', 'daemon', 'system')),
+    actor_id     TEXT,
+    payload      TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX event_by_workspace ON event(workspace_id, id);
+CREATE INDEX event_by_time ON event(created_at);
+
+-- step 3: the work that runs on runtimes — agents, tasks, autopilots, squads
+CREATE TABLE agent (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    runtime_id   TEXT NOT NULL REFERENCES runtime(id) ON DELETE RESTRICT,
+    owner_id     TEXT REFERENCES users(id) ON DELETE SET NULL,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    archived_at  INTEGER,
+    archived_by  TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX agent_active_name ON agent(workspace_id, name) WHERE archived_at IS NULL;
+CREATE INDEX agent_by_runtime ON agent(runtime_id, archived_at);
+CREATE TABLE task (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    agent_id      TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    runtime_id    TEXT REFERENCES runtime(id) ON DELETE SET NULL,
+    autopilot_id  TEXT,
+    prompt        TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN
+                    ('queued', 'dispatched', 'running', 'completed', 'failed', 'cancelled')),
+    error         TEXT,
+    output        TEXT,
+    created_at    INTEGER NOT NULL,
+    dispatched_at INTEGER,
+    started_at    INTEGER,
+    completed_at  INTEGER
+);
+CREATE INDEX task_for_claim ON task(runtime_id, status, created_at);
+CREATE INDEX task_by_agent ON task(agent_id, status);
+CREATE INDEX task_by_workspace ON task(workspace_id, created_at);
+CREATE INDEX task_by_autopilot ON task(autopilot_id, status);
+-- No foreign key to agent: an autopilot outlives a deleted agent and is paused instead.
+CREATE TABLE autopilot (
+    id                TEXT PRIMARY KEY,
+    workspace_id      TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    assignee_agent_id TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    prompt            TEXT NOT NULL,
+    interval_minutes  INTEGER NOT NULL CHECK (interval_minutes BETWEEN 1 AND 10080),
+    status            TEXT NOT NULL CHECK (status IN ('active', 'paused')),
+    next_run_at       INTEGER,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+);
+CREATE INDEX autopilot_due ON autopilot(status, next_run_at);
+CREATE INDEX autopilot_by_assignee ON autopilot(assignee_agent_id);
+CREATE TABLE squad (
+    id              TEXT PRIMARY KEY,
+    workspace_id    TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    leader_agent_id TEXT NOT NULL REFERENCES agent(id) ON DELETE RESTRICT,
+    archived_at     INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX squad_by_leader ON squad(leader_agent_id);
+CREATE TABLE squad_member (
+    squad_id TEXT NOT NULL REFERENCES squad(id) ON DELETE CASCADE,
+    agent_id TEXT NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+    PRIMARY KEY (squad_id, agent_id)
+);
+CREATE INDEX squad_member_by_agent ON squad_member(agent_id);

@@ -1,0 +1,49 @@
+//! Settings of a running server. The CLI fills them from flags and `HANGAR_*` variables;
+//! tests build them with `Config::new` and override what they need.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+
+#[derive(Clone)]
+pub struct Config {
+    pub db_path: PathBuf,
+    /// API worker threads.
+    pub workers: usize,
+    /// A runtime silent for longer than this is offline.
+    pub offline_after: Duration,
+    /// How often the liveness sweeper runs.
+    pub sweep_interval: Duration,
+    /// In-flight tasks on a runtime offline longer than this fail with `runtime_offline`.
+    pub reconnect_grace: Duration,
+    /// A price table file replacing the built-in one.
+    pub pricing_file: Option<PathBuf>,
+    pub event_retention_days: u32,
+    /// Maximum concurrent event streams; more answer 503.
+    pub max_streams: usize,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    pub fn new(db_path: impl Into<PathBuf>) -> Config {
+        Config {
+            db_path: db_path.into(),
+            workers: default_workers(),
+            offline_after: Duration::from_secs(150),
+            sweep_interval: Duration::from_secs(30),
+            reconnect_grace: Duration::from_secs(3 * 3600),
+            pricing_file: None,
+            event_retention_days: 7,
+            max_streams: 64,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// max(4, 2 × cores).
+pub fn default_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (2 * cores).max(4)
+}

@@ -1,0 +1,64 @@
+//! `Ctx`: what every worker and background thread shares.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{Db, DbError, Tx};
+use crate::events::EventHub;
+
+pub struct Ctx {
+    pub db: Db,
+    pub events: EventHub,
+    pub config: Config,
+    shutting_down: AtomicBool,
+}
+
+impl Ctx {
+    pub fn new(db: Db, config: Config) -> Ctx {
+        Ctx {
+            db,
+            events: EventHub::default(),
+            config,
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.config.clock.as_ref()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
+    /// One write transaction; on commit, event streams are woken (they re-read the table).
+    pub fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
+        let out = self.db.write_tx(f)?;
+        self.events.wake();
+        Ok(out)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.events.wake();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `period` in short steps; returns false as soon as shutdown begins.
+    pub fn sleep_unless_shutdown(&self, period: Duration) -> bool {
+        let until = Instant::now() + period;
+        while !self.is_shutting_down() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        false
+    }
+}

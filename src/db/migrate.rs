@@ -1,0 +1,118 @@
+//! Schema migrations: `schema.sql` is a list of steps headed `-- step N: …`; a database at
+//! `PRAGMA user_version` = k gets steps k+1.. applied, each in its own transaction.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{DbError, DbResult};
+
+const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// The number of steps in `schema.sql`: the version a fully migrated database has.
+pub const SCHEMA_VERSION: i64 = steps_in(SCHEMA);
+
+const fn steps_in(text: &str) -> i64 {
+    let bytes = text.as_bytes();
+    let marker = b"\n-- step ";
+    let mut count = 0;
+    let mut i = 0;
+    while i + marker.len() <= bytes.len() {
+        let mut j = 0;
+        while j < marker.len() && bytes[i + j] == marker[j] {
+            j += 1;
+        }
+        if j == marker.len() {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
+
+/// The SQL of each step, in order (index 0 is step 1).
+fn steps() -> Vec<&'static str> {
+    SCHEMA
+        .split("\n-- step ")
+        .skip(1)
+        .map(|chunk| chunk.split_once('\n').map_or("", |(_, body)| body))
+        .collect()
+}
+
+fn user_version(conn: &Connection) -> DbResult<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Refuses a database written by a newer hangar before anything touches it.
+pub(super) fn check_version(conn: &Connection) -> DbResult<()> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Applies every missing step, each in one IMMEDIATE transaction with its version bump.
+pub(super) fn run(conn: &Connection) -> DbResult<()> {
+    for (index, sql) in steps().into_iter().enumerate() {
+        let version = index as i64 + 1;
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let current = user_version(&tx)?;
+        if current > SCHEMA_VERSION {
+            return Err(DbError::TooNew {
+                found: current,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if current >= version {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        log::info!("database migrated to schema version {version}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_is_counted_and_non_empty() {
+        let steps = steps();
+        assert_eq!(steps.len() as i64, SCHEMA_VERSION);
+        assert!(steps.len() >= 3);
+        assert!(steps.iter().all(|s| s.contains("CREATE")));
+    }
+
+    #[test]
+    fn migrates_fresh_and_is_idempotent() {
+        let conn = Connection::open_in_memory().unwrap();
+        run(&conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        run(&conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn each_step_applies_on_top_of_the_previous_ones() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in steps().into_iter().enumerate() {
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("step {} failed: {e}", i + 1));
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(matches!(check_version(&conn), Err(DbError::TooNew { .. })));
+        assert!(matches!(run(&conn), Err(DbError::TooNew { .. })));
+    }
+}

@@ -1,0 +1,237 @@
+//! The database: an r2d2 pool of SQLite connections, per-connection pragmas, schema
+//! migrations and the one write path (`write_tx`). Only this module tree contains SQL or
+//! names rusqlite types; callers get `Conn` (reads) and `Tx` (a write transaction).
+
+mod migrate;
+
+pub mod events;
+pub mod members;
+pub mod tokens;
+pub mod users;
+pub mod workspaces;
+
+use std::fmt;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// How long a connection waits for another process's write lock before `Busy`.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A database error in terms every backend can produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbError {
+    NotFound,
+    Unique(String),
+    ForeignKey(String),
+    Busy,
+    /// The file was written by a newer hangar; it is left untouched.
+    TooNew {
+        found: i64,
+        supported: i64,
+    },
+    Other(String),
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::NotFound => write!(f, "row not found"),
+            DbError::Unique(m) => write!(f, "unique constraint violated: {m}"),
+            DbError::ForeignKey(m) => write!(f, "foreign key constraint violated: {m}"),
+            DbError::Busy => write!(f, "database is busy"),
+            DbError::TooNew { found, supported } => write!(
+                f,
+                "database schema version {found} is newer than this hangar supports ({supported}); \
+                 upgrade hangar or use another database file"
+            ),
+            DbError::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match &e {
+            rusqlite::Error::QueryReturnedNoRows => DbError::NotFound,
+            rusqlite::Error::SqliteFailure(err, msg) => {
+                let msg = msg.clone().unwrap_or_else(|| err.to_string());
+                match err.code {
+                    ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DbError::Busy,
+                    ErrorCode::ConstraintViolation => match err.extended_code {
+                        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => DbError::Unique(msg),
+                        rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => DbError::ForeignKey(msg),
+                        _ => DbError::Other(msg),
+                    },
+                    _ => DbError::Other(msg),
+                }
+            }
+            _ => DbError::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for DbError {
+    fn from(e: r2d2::Error) -> Self {
+        DbError::Other(format!("connection pool: {e}"))
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A connection for reads (and, behind `Tx`, for writes inside a transaction).
+pub struct Conn<'a>(&'a Connection);
+
+impl Conn<'_> {
+    fn raw(&self) -> &Connection {
+        self.0
+    }
+}
+
+/// An open IMMEDIATE write transaction. Dereferences to `Conn` so reads can share it.
+pub struct Tx<'a>(Conn<'a>);
+
+impl<'a> Deref for Tx<'a> {
+    type Target = Conn<'a>;
+    fn deref(&self) -> &Conn<'a> {
+        &self.0
+    }
+}
+
+/// How a database file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file if needed and migrate it to the current schema.
+    ReadWrite,
+    /// The file must exist; it is migrated to the current schema.
+    Existing,
+}
+
+/// The shared handle: a pool plus the process-wide write mutex.
+pub struct Db {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    write_lock: Mutex<()>,
+}
+
+impl Db {
+    /// Opens (and migrates) the database at `path` with a pool of `pool_size` connections.
+    pub fn open(path: &Path, mode: OpenMode, pool_size: u32) -> DbResult<Db> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if mode == OpenMode::ReadWrite {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        // WAL and migrations once, on a dedicated connection, before the pool exists.
+        {
+            let mut conn = Connection::open_with_flags(path, flags)
+                .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+            configure(&mut conn)?;
+            migrate::check_version(&conn)?;
+            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(DbError::Other(format!("could not enable WAL (got {mode})")));
+            }
+            migrate::run(&conn)?;
+        }
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(flags)
+            .with_init(configure);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)?;
+        Ok(Db {
+            pool,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Runs `f` on a pooled connection outside any explicit transaction.
+    pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&Conn) -> Result<T, E>) -> Result<T, E> {
+        let conn = self.pool.get().map_err(DbError::from)?;
+        f(&Conn(&conn))
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction: commit when it returns `Ok`, roll back on
+    /// `Err` or panic (the guard rolls back on drop, so a panicking handler never returns a
+    /// connection to the pool still holding the write lock).
+    pub fn write_tx<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.pool.get().map_err(DbError::from)?;
+        let _guard = self.lock_writes();
+        let txn = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(DbError::from)?;
+        let out = f(&Tx(Conn(&txn)))?;
+        txn.commit().map_err(DbError::from)?;
+        Ok(out)
+    }
+
+    /// The process-wide write mutex; a poisoned lock is recovered, since the transaction it
+    /// guarded was rolled back by its guard.
+    fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A passive WAL checkpoint, used at shutdown.
+    pub fn checkpoint(&self) -> DbResult<()> {
+        let conn = self.pool.get()?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+/// Per-connection pragmas: busy_timeout first, so the others already wait politely.
+fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
+    conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")?;
+    Ok(())
+}
+
+/// A round-trip to the database, for health checks.
+pub fn ping(c: &Conn) -> DbResult<()> {
+    c.raw().query_row("SELECT 1", [], |_| Ok(()))?;
+    Ok(())
+}
+
+impl Db {
+    /// The file's `PRAGMA application_id` (0 unless hangar marked it).
+    pub fn application_id(&self) -> DbResult<i64> {
+        let conn = self.pool.get()?;
+        Ok(conn.query_row("PRAGMA application_id", [], |r| r.get(0))?)
+    }
+
+    pub fn set_application_id(&self, id: i64) -> DbResult<()> {
+        let conn = self.pool.get()?;
+        conn.pragma_update(None, "application_id", id)?;
+        Ok(())
+    }
+}
+
+/// (foreign_keys, synchronous, busy_timeout) as this connection has them, for tests and checks.
+pub fn pragmas(c: &Conn) -> DbResult<(i64, i64, i64)> {
+    let get = |p: &str| -> DbResult<i64> {
+        Ok(c.raw()
+            .query_row(&format!("PRAGMA {p}"), [], |r| r.get(0))?)
+    };
+    Ok((
+        get("foreign_keys")?,
+        get("synchronous")?,
+        get("busy_timeout")?,
+    ))
+}

@@ -1,0 +1,30 @@
+//! Handlers, one file per resource: parse → call the domain → serialise wire types.
+
+pub mod health;
+pub mod me;
+pub mod members;
+pub mod tokens;
+pub mod workspaces;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The user behind a user token (the router only lets user callers reach user routes).
+pub fn user_id(caller: &Caller) -> Result<&str, ApiError> {
+    match caller {
+        Caller::User { user_id, .. } => Ok(user_id),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// (user, workspace) behind a daemon token.
+pub fn daemon_of(caller: &Caller) -> Result<(&str, &str), ApiError> {
+    match caller {
+        Caller::Daemon {
+            user_id,
+            workspace_id,
+            ..
+        } => Ok((user_id, workspace_id)),
+        _ => Err(ApiError::unauthorized()),
+    }
+}

@@ -1,0 +1,190 @@
+//! The HTTP edge: a fixed pool of worker threads pulling requests from one
+//! `tiny_http::Server`. Per request: route → authenticate → cap and read the body → run the
+//! handler under `catch_unwind` (the request stays outside, so a panic still gets its 500)
+//! → respond → access log. Only this module tree knows tiny_http.
+
+pub mod api;
+pub mod assets;
+pub mod request;
+pub mod response;
+pub mod router;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::auth::{self, Caller, TokenKind};
+use crate::ctx::Ctx;
+use crate::error::ApiError;
+use request::{Req, MAX_BODY_BYTES};
+use response::{error_reply, Body, Reply};
+use router::Auth;
+
+/// The running HTTP side: the server and its workers.
+pub struct HttpServer {
+    server: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+    pub addr: SocketAddr,
+}
+
+impl HttpServer {
+    /// Starts `ctx.config.workers` workers on an already bound listener.
+    pub fn start(listener: TcpListener, ctx: Arc<Ctx>) -> Result<HttpServer, String> {
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
+        let server = Arc::new(server);
+        let workers = (0..ctx.config.workers.max(1))
+            .map(|i| {
+                let server = Arc::clone(&server);
+                let ctx = Arc::clone(&ctx);
+                std::thread::Builder::new()
+                    .name(format!("http-{i}"))
+                    .spawn(move || worker(&server, &ctx))
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(HttpServer {
+            server,
+            workers,
+            addr,
+        })
+    }
+
+    /// Waits for the workers (which exit once shutdown has begun) and closes the listener.
+    pub fn join(self) {
+        self.server.unblock();
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}
+
+fn worker(server: &tiny_http::Server, ctx: &Ctx) {
+    loop {
+        match server.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(rq)) => handle(ctx, rq),
+            Ok(None) if ctx.is_shutting_down() => return,
+            Ok(None) => {}
+            Err(e) => {
+                if ctx.is_shutting_down() {
+                    return;
+                }
+                log::warn!("accept failed: {e}");
+            }
+        }
+    }
+}
+
+fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
+    let started = Instant::now();
+    let mut req = Req::from_url(rq.method().as_str(), rq.url());
+    req.headers = rq
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_string(),
+            )
+        })
+        .collect();
+    let (reply, label) = match dispatch(ctx, &mut rq, &mut req) {
+        Ok((reply, label)) => (reply, label),
+        Err((err, label)) => (error_reply(&err), label),
+    };
+    let status = reply.status;
+    if let Err(e) = rq.respond(to_response(reply)) {
+        log::debug!("client went away: {e}");
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    log::info!(target: "access", "{} {} {} {:.1}ms", req.method, req.path, status, ms);
+    let _ = label;
+}
+
+type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
+
+/// Everything between the raw request and the reply, in the contract's error order:
+/// route (404/405) → 401 → 413 → the handler's own 400/404/403/409.
+fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched {
+    let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let is_api = matches!(segments.first(), Some(&"api") | Some(&"healthz"));
+    if !is_api {
+        return match req.method.as_str() {
+            "GET" => Ok((assets::serve(&req.path), "ui")),
+            _ => Err((ApiError::method_not_allowed(vec!["GET"]), "ui")),
+        };
+    }
+    let route = router::resolve(&req.method, &segments).map_err(|e| (e, "unmatched"))?;
+    let label = route.pattern;
+    let now = ctx.now_ms();
+    let authorization = req.header("authorization");
+    let caller = match route.auth {
+        Auth::Public => Ok(Caller::Anonymous),
+        Auth::User => auth::authenticate(&ctx.db, authorization, TokenKind::User, now),
+        Auth::Daemon => auth::authenticate(&ctx.db, authorization, TokenKind::Daemon, now),
+    }
+    .map_err(|e| (e, label))?;
+    req.body = read_body(rq).map_err(|e| (e, label))?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(ctx, &caller, req)));
+    match outcome {
+        Ok(Ok(reply)) => Ok((reply, label)),
+        Ok(Err(e)) => Err((e, label)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err((
+                ApiError::internal(format!("handler for {label} panicked: {what}")),
+                label,
+            ))
+        }
+    }
+}
+
+/// Reads the body, refusing anything over the cap before reading it when the length is
+/// declared, and after `MAX_BODY_BYTES + 1` bytes when it is not.
+fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
+    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    let mut body = Vec::new();
+    rq.as_reader()
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| ApiError::invalid_json(format!("could not read the request body: {e}")))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    Ok(body)
+}
+
+fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let (content_type, bytes) = match reply.body {
+        Body::Json(value) => (
+            "application/json".to_string(),
+            value.to_string().into_bytes(),
+        ),
+        Body::Text { content_type, text } => (content_type.to_string(), text.into_bytes()),
+        Body::Bytes {
+            content_type,
+            bytes,
+        } => (content_type, bytes),
+        Body::Empty => (String::new(), Vec::new()),
+    };
+    let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
+    let content_type =
+        (!content_type.is_empty()).then_some(("Content-Type", content_type.as_str()));
+    let extra = reply.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    for (name, value) in content_type.into_iter().chain(extra) {
+        match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            Ok(h) => response.add_header(h),
+            Err(()) => log::error!("dropped an invalid response header {name:?}"),
+        }
+    }
+    response
+}

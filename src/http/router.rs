@@ -1,0 +1,150 @@
+//! The one routing table: (method, path) → route. Unknown paths are 404, known paths with
+//! another method 405 with `Allow`. A route says how it authenticates and whether it writes.
+
+use crate::auth::Caller;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ErrorKind};
+use crate::http::api::{health, me, members, tokens, workspaces};
+use crate::http::request::Req;
+use crate::http::response::Reply;
+
+pub type Handler = fn(&Ctx, &Caller, &Req) -> Result<Reply, ApiError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Public,
+    User,
+    Daemon,
+}
+
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// The path pattern, used as the route label in logs and metrics.
+    pub pattern: &'static str,
+    pub auth: Auth,
+    pub handler: Handler,
+}
+
+impl Route {
+    /// Every method but GET changes something.
+    pub fn writes(method: &str) -> bool {
+        method != "GET"
+    }
+}
+
+pub fn resolve(method: &str, segments: &[&str]) -> Result<Route, ApiError> {
+    let Some(options) = endpoints(segments) else {
+        return Err(ApiError::new(
+            ErrorKind::NotFound,
+            "not_found",
+            "no such route",
+        ));
+    };
+    options
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map(|(_, route)| *route)
+        .ok_or_else(|| ApiError::method_not_allowed(options.iter().map(|(m, _)| *m).collect()))
+}
+
+fn route(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
+    Route {
+        pattern,
+        auth,
+        handler,
+    }
+}
+
+/// Every endpoint, by path shape. Keep it one screen per resource.
+fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
+    use Auth::{Public, User};
+    let r = route;
+    Some(match segments {
+        ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
+
+        ["api", "me"] => vec![
+            ("GET", r("/api/me", User, me::get)),
+            ("PATCH", r("/api/me", User, me::patch)),
+        ],
+        ["api", "tokens"] => vec![
+            ("GET", r("/api/tokens", User, tokens::list_user_tokens)),
+            ("POST", r("/api/tokens", User, tokens::create_user_token)),
+        ],
+        ["api", "tokens", _] => vec![(
+            "DELETE",
+            r("/api/tokens/{id}", User, tokens::revoke_user_token),
+        )],
+
+        ["api", "workspaces"] => vec![
+            ("GET", r("/api/workspaces", User, workspaces::list)),
+            ("POST", r("/api/workspaces", User, workspaces::create)),
+        ],
+        ["api", "workspaces", _, "members"] => vec![
+            (
+                "GET",
+                r("/api/workspaces/{ws}/members", User, members::list),
+            ),
+            (
+                "POST",
+                r("/api/workspaces/{ws}/members", User, members::add),
+            ),
+        ],
+        ["api", "workspaces", _, "members", _] => vec![
+            (
+                "PATCH",
+                r("/api/workspaces/{ws}/members/{user}", User, members::patch),
+            ),
+            (
+                "DELETE",
+                r("/api/workspaces/{ws}/members/{user}", User, members::remove),
+            ),
+        ],
+        ["api", "workspaces", _, "daemon-tokens"] => vec![
+            (
+                "GET",
+                r(
+                    "/api/workspaces/{ws}/daemon-tokens",
+                    User,
+                    tokens::list_daemon_tokens,
+                ),
+            ),
+            (
+                "POST",
+                r(
+                    "/api/workspaces/{ws}/daemon-tokens",
+                    User,
+                    tokens::create_daemon_token,
+                ),
+            ),
+        ],
+        ["api", "workspaces", _, "daemon-tokens", _] => vec![(
+            "DELETE",
+            r(
+                "/api/workspaces/{ws}/daemon-tokens/{id}",
+                User,
+                tokens::revoke_daemon_token,
+            ),
+        )],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_path_is_404_and_wrong_method_is_405_with_allow() {
+        assert_eq!(
+            resolve("GET", &["api", "nope"]).err().map(|e| e.kind),
+            Some(ErrorKind::NotFound)
+        );
+        let e = resolve("PUT", &["api", "me"]).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::MethodNotAllowed);
+        assert_eq!(e.allow, vec!["GET", "PATCH"]);
+        assert_eq!(
+            resolve("GET", &["api", "me"]).ok().map(|r| r.pattern),
+            Some("/api/me")
+        );
+    }
+}

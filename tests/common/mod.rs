@@ -1,0 +1,326 @@
+//! Test harness: a real hangar server on 127.0.0.1:0 over a temp database, stopped on Drop,
+//! plus a seeded world of callers and loud request helpers.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use hangar::clock::{Clock, PinnedClock, SystemClock};
+use hangar::config::Config;
+use hangar::ServerHandle;
+
+pub struct TestServer {
+    handle: Option<ServerHandle>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    /// The first workspace ("acme") and its owner, made with `hangar init`.
+    pub owner_token: String,
+    pub ws: String,
+    pub clock: Option<Arc<PinnedClock>>,
+}
+
+/// A response as a test sees it.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts the status, printing the whole response when it differs.
+    pub fn expect(self, status: u16) -> Resp {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; response: {self:#?}"
+        );
+        self
+    }
+
+    /// Asserts an error status and code.
+    pub fn expect_error(self, status: u16, code: &str) -> Resp {
+        assert_eq!(
+            (self.status, self.body["code"].as_str()),
+            (status, Some(code)),
+            "unexpected error; response: {self:#?}"
+        );
+        assert!(
+            self.body["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{self:#?}"
+        );
+        self
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {self:#?}"))
+            .to_string()
+    }
+}
+
+impl TestServer {
+    /// A server with the real clock and default settings.
+    pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    /// A server whose clock is pinned at `at`; move it with `self.clock()`.
+    pub fn start_pinned(at: DateTime<Utc>, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let clock = Arc::new(PinnedClock::new(at));
+        let c2 = Arc::clone(&clock);
+        let mut server = TestServer::start_with(move |c| {
+            c.clock = c2;
+            tweak(c)
+        });
+        server.clock = Some(clock);
+        server
+    }
+
+    pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("hangar.db");
+        let mut config = Config::new(&db);
+        config.workers = 4;
+        tweak(&mut config);
+        let owner_token = hangar::commands::init(
+            &db,
+            "acme",
+            "owner@acme.test",
+            "Olivia Owner",
+            config.clock.as_ref(),
+        )
+        .expect("init");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve");
+        let base = format!("http://{}", handle.addr());
+        let mut server = TestServer {
+            handle: Some(handle),
+            base,
+            dir,
+            owner_token,
+            ws: String::new(),
+            clock: None,
+        };
+        let me = server
+            .get("/api/me", &server.owner_token.clone())
+            .expect(200);
+        server.ws = me.body["workspaces"][0]["id"]
+            .as_str()
+            .expect("workspace")
+            .to_string();
+        server
+    }
+
+    pub fn clock(&self) -> &PinnedClock {
+        self.clock
+            .as_deref()
+            .expect("this server has no pinned clock")
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.clock {
+            Some(c) => c.now(),
+            None => SystemClock.now(),
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("hangar.db")
+    }
+
+    /// A direct connection to the server's database, for asserting rows.
+    pub fn sql(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(self.db_path()).expect("open db");
+        c.busy_timeout(std::time::Duration::from_secs(5))
+            .expect("busy timeout");
+        c
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.sql()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    pub fn handle(&self) -> &ServerHandle {
+        self.handle.as_ref().expect("running")
+    }
+
+    /// Stops the server now (Drop would do it too).
+    pub fn stop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.shutdown();
+        }
+    }
+
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let mut rq = ureq::request(method, &format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            rq = rq.set(k, v);
+        }
+        let result = match body {
+            Some(b) => rq.send_bytes(b),
+            None => rq.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = response.header(&n).unwrap_or_default().to_string();
+                (n, v)
+            })
+            .collect();
+        let text = response.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub fn call(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![("Content-Type", "application/json")];
+        if !token.is_empty() {
+            headers.push(("Authorization", &auth));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        self.raw(method, path, &headers, bytes.as_deref())
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, token, None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("POST", path, token, Some(&body))
+    }
+
+    pub fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PATCH", path, token, Some(&body))
+    }
+
+    pub fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call("DELETE", path, token, None)
+    }
+
+    /// Adds a member to `ws` through the API as `by`; returns (user id, their token).
+    pub fn add_member(&self, ws: &str, by: &str, email: &str, role: &str) -> (String, String) {
+        let r = self
+            .post(
+                &format!("/api/workspaces/{ws}/members"),
+                by,
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .expect(201);
+        let token = r.body["token"]
+            .as_str()
+            .expect("a token for a new user")
+            .to_string();
+        (
+            r.body["user_id"].as_str().expect("user_id").to_string(),
+            token,
+        )
+    }
+
+    /// A daemon token of `user_token`'s user in `ws`.
+    pub fn daemon_token(&self, ws: &str, user_token: &str) -> String {
+        let r = self
+            .post(
+                &format!("/api/workspaces/{ws}/daemon-tokens"),
+                user_token,
+                serde_json::json!({"name": "d"}),
+            )
+            .expect(201);
+        r.body["token"].as_str().expect("token").to_string()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The callers every access test needs, in workspace "acme" unless said otherwise.
+pub struct World {
+    pub owner: String,
+    pub owner_id: String,
+    pub admin: String,
+    pub admin_id: String,
+    pub member: String,
+    pub member_id: String,
+    /// A member of another workspace only.
+    pub outsider: String,
+    pub other_ws: String,
+    pub owner_daemon: String,
+    pub member_daemon: String,
+}
+
+impl World {
+    pub fn seed(s: &TestServer) -> World {
+        let owner = s.owner_token.clone();
+        let owner_id = s.get("/api/me", &owner).body["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let (admin_id, admin) = s.add_member(&s.ws, &owner, "admin@acme.test", "admin");
+        let (member_id, member) = s.add_member(&s.ws, &owner, "member@acme.test", "member");
+        let other_ws = s
+            .post(
+                "/api/workspaces",
+                &owner,
+                serde_json::json!({"name": "other"}),
+            )
+            .expect(201)
+            .id();
+        let (_, outsider) = s.add_member(&other_ws, &owner, "outsider@else.test", "owner");
+        // The owner leaves "other" so that it truly belongs to someone else.
+        s.delete(
+            &format!("/api/workspaces/{other_ws}/members/{owner_id}"),
+            &owner,
+        )
+        .expect(204);
+        let owner_daemon = s.daemon_token(&s.ws, &owner);
+        let member_daemon = s.daemon_token(&s.ws, &member);
+        World {
+            owner,
+            owner_id,
+            admin,
+            admin_id,
+            member,
+            member_id,
+            outsider,
+            other_ws,
+            owner_daemon,
+            member_daemon,
+        }
+    }
+}
