@@ -6,6 +6,7 @@ mod migrate;
 
 pub mod events;
 pub mod members;
+pub mod runtimes;
 pub mod tokens;
 pub mod users;
 pub mod workspaces;

@@ -1,0 +1,108 @@
+//! SQL for `runtime`: the registry rows. Registration, liveness and retirement add their own
+//! statements here.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{Conn, DbResult, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    pub id: String,
+    pub workspace_id: String,
+    pub daemon_id: Option<String>,
+    pub name: String,
+    pub provider: String,
+    pub runtime_mode: String,
+    pub device_info: String,
+    /// JSON object text.
+    pub metadata: String,
+    pub owner_id: Option<String>,
+    pub visibility: String,
+    pub timezone: String,
+    pub status: String,
+    pub last_seen_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(super) const COLUMNS: &str =
+    "id, workspace_id, daemon_id, name, provider, runtime_mode, device_info, \
+     metadata, owner_id, visibility, timezone, status, last_seen_at, created_at, updated_at";
+
+pub(super) fn from_row(r: &Row) -> rusqlite::Result<Runtime> {
+    Ok(Runtime {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        daemon_id: r.get(2)?,
+        name: r.get(3)?,
+        provider: r.get(4)?,
+        runtime_mode: r.get(5)?,
+        device_info: r.get(6)?,
+        metadata: r.get(7)?,
+        owner_id: r.get(8)?,
+        visibility: r.get(9)?,
+        timezone: r.get(10)?,
+        status: r.get(11)?,
+        last_seen_at: r.get(12)?,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+pub fn get(c: &Conn, id: &str) -> DbResult<Option<Runtime>> {
+    let sql = format!("SELECT {COLUMNS} FROM runtime WHERE id = ?1");
+    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+}
+
+/// Runtimes of a workspace, oldest first; only `owner_id`'s when given.
+pub fn list(c: &Conn, workspace_id: &str, owner_id: Option<&str>) -> DbResult<Vec<Runtime>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runtime WHERE workspace_id = ?1 AND (?2 IS NULL OR owner_id = ?2)
+         ORDER BY created_at, id"
+    );
+    let mut stmt = c.raw().prepare(&sql)?;
+    let rows = stmt.query_map(params![workspace_id, owner_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn insert(tx: &Tx, rt: &Runtime) -> DbResult<()> {
+    tx.raw().execute(
+        &format!("INSERT INTO runtime ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+        params![
+            rt.id,
+            rt.workspace_id,
+            rt.daemon_id,
+            rt.name,
+            rt.provider,
+            rt.runtime_mode,
+            rt.device_info,
+            rt.metadata,
+            rt.owner_id,
+            rt.visibility,
+            rt.timezone,
+            rt.status,
+            rt.last_seen_at,
+            rt.created_at,
+            rt.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records a sign of life: `online`, `last_seen_at = now`. Returns the status it had before
+/// (`None` when the runtime does not exist), so callers can announce a return from offline.
+pub fn mark_seen(tx: &Tx, id: &str, now: i64) -> DbResult<Option<String>> {
+    let before: Option<String> = tx
+        .raw()
+        .query_row("SELECT status FROM runtime WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if before.is_some() {
+        tx.raw().execute(
+            "UPDATE runtime SET status = 'online', last_seen_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+    }
+    Ok(before)
+}
