@@ -8,6 +8,7 @@ pub mod events;
 pub mod members;
 pub mod runtimes;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 

@@ -4,7 +4,7 @@
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
-use crate::http::api::{health, me, members, tokens, workspaces};
+use crate::http::api::{daemon_usage, health, me, members, tokens, usage, workspaces};
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
@@ -57,7 +57,7 @@ fn route(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
 
 /// Every endpoint, by path shape. Keep it one screen per resource.
 fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
-    use Auth::{Public, User};
+    use Auth::{Daemon, Public, User};
     let r = route;
     Some(match segments {
         ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
@@ -124,6 +124,68 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
                 User,
                 tokens::revoke_daemon_token,
             ),
+        )],
+
+        ["api", "pricing"] => vec![("GET", r("/api/pricing", User, usage::pricing))],
+        ["api", "runtimes", _, "usage"] => vec![(
+            "GET",
+            r("/api/runtimes/{id}/usage", User, usage::runtime_usage),
+        )],
+        ["api", "runtimes", _, "usage", "by-agent"] => vec![(
+            "GET",
+            r(
+                "/api/runtimes/{id}/usage/by-agent",
+                User,
+                usage::runtime_by_agent,
+            ),
+        )],
+        ["api", "runtimes", _, "usage", "by-hour"] => vec![(
+            "GET",
+            r(
+                "/api/runtimes/{id}/usage/by-hour",
+                User,
+                usage::runtime_by_hour,
+            ),
+        )],
+        ["api", "runtimes", _, "activity"] => vec![(
+            "GET",
+            r("/api/runtimes/{id}/activity", User, usage::runtime_activity),
+        )],
+        ["api", "workspaces", _, "usage", "daily"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/daily",
+                User,
+                usage::workspace_daily,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "summary"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/summary",
+                User,
+                usage::workspace_summary,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "by-runtime"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/by-runtime",
+                User,
+                usage::workspace_by_runtime,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "by-agent"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/by-agent",
+                User,
+                usage::workspace_by_agent,
+            ),
+        )],
+        ["api", "daemon", "tasks", _, "usage"] => vec![(
+            "POST",
+            r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report),
         )],
         _ => return None,
     })

@@ -324,3 +324,5 @@ impl World {
         }
     }
 }
+
+pub mod ledger;

@@ -1,9 +1,11 @@
 //! Handlers, one file per resource: parse → call the domain → serialise wire types.
 
+pub mod daemon_usage;
 pub mod health;
 pub mod me;
 pub mod members;
 pub mod tokens;
+pub mod usage;
 pub mod workspaces;
 
 use crate::auth::Caller;
