@@ -426,6 +426,6 @@ impl Acc {
             *acc += v;
         }
         self.ledger_rows += s.ledger_rows;
-        self.reported_ticks += s.reported_ticks;
+        self.reported_ticks += s.reported_ticks();
     }
 }

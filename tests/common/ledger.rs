@@ -11,7 +11,7 @@ use super::{Resp, TestServer};
 pub fn runtime(s: &TestServer, ws: &str, owner_id: &str, provider: &str, timezone: &str) -> String {
     let id = hangar::ids::new_id();
     let now = s.now().timestamp_millis();
-    s.sql()
+    sql(s)
         .execute(
             "INSERT INTO runtime (id, workspace_id, daemon_id, name, provider, owner_id, timezone,
                                   status, created_at, updated_at)
@@ -35,7 +35,7 @@ pub fn runtime(s: &TestServer, ws: &str, owner_id: &str, provider: &str, timezon
 pub fn agent(s: &TestServer, ws: &str, runtime_id: &str, owner_id: &str) -> String {
     let id = hangar::ids::new_id();
     let now = s.now().timestamp_millis();
-    s.sql()
+    sql(s)
         .execute(
             "INSERT INTO agent (id, workspace_id, runtime_id, owner_id, name, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -56,7 +56,7 @@ pub fn task(
 ) -> String {
     let id = hangar::ids::new_id();
     let now = s.now().timestamp_millis();
-    s.sql()
+    sql(s)
         .execute(
             "INSERT INTO task (id, workspace_id, agent_id, runtime_id, prompt, status, created_at,
                                started_at)
@@ -90,6 +90,15 @@ impl Rig {
     pub fn new_task(&self, s: &TestServer, ws: &str) -> String {
         task(s, ws, &self.agent, Some(&self.runtime), "running", None)
     }
+}
+
+/// A connection to the server's database that commits without waiting for the disk (WAL with
+/// `synchronous=NORMAL`, as the server runs): fixtures write many rows.
+pub fn sql(s: &TestServer) -> rusqlite::Connection {
+    let c = s.sql();
+    c.pragma_update(None, "synchronous", "NORMAL")
+        .expect("synchronous=NORMAL");
+    c
 }
 
 /// `POST /api/daemon/tasks/{task}/usage` with `{"usage": entries}`.

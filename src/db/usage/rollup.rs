@@ -5,7 +5,7 @@
 //! and `rebuild` recompute every rollup from the ledger (for `hangar check`, tests and bulk
 //! loads).
 
-use rusqlite::types::ToSql;
+use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::Row;
 
 use super::LedgerRow;
@@ -27,7 +27,9 @@ pub struct TokenSums {
 }
 
 /// What a rollup row holds: the ledger rows it sums, their tokens split by whether the row has
-/// a reported cost, and the reported cost in ticks.
+/// a reported cost, and the reported cost. Each row's cost is split into whole cents and the
+/// remaining ticks before summing, so the two sums never overflow and a delta (new row minus
+/// old row) lands on exactly the sums a recomputation gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sums {
     pub ledger_rows: i64,
@@ -35,7 +37,10 @@ pub struct Sums {
     pub priced: TokenSums,
     /// Tokens of rows that carry a reported cost.
     pub reported: TokenSums,
-    pub reported_ticks: i128,
+    /// Σ cost ÷ 10⁸ ticks over the rows (whole cents).
+    pub reported_cents: i64,
+    /// Σ cost mod 10⁸ ticks over the rows.
+    pub reported_subcent: i64,
 }
 
 /// One ledger row's share of the rollups: its keys, its instant and its sums.
@@ -105,7 +110,8 @@ impl Sums {
             Some(ticks) => Sums {
                 ledger_rows: 1,
                 reported: tokens,
-                reported_ticks: i128::from(ticks),
+                reported_cents: ticks.div_euclid(TICKS_PER_CENT),
+                reported_subcent: ticks.rem_euclid(TICKS_PER_CENT),
                 ..Sums::default()
             },
             None => Sums {
@@ -121,8 +127,15 @@ impl Sums {
             ledger_rows: self.ledger_rows - o.ledger_rows,
             priced: self.priced.minus(&o.priced),
             reported: self.reported.minus(&o.reported),
-            reported_ticks: self.reported_ticks - o.reported_ticks,
+            reported_cents: self.reported_cents - o.reported_cents,
+            reported_subcent: self.reported_subcent - o.reported_subcent,
         }
+    }
+
+    /// The reported cost in ticks.
+    pub fn reported_ticks(&self) -> i128 {
+        i128::from(self.reported_cents) * i128::from(TICKS_PER_CENT)
+            + i128::from(self.reported_subcent)
     }
 
     fn is_zero(&self) -> bool {
@@ -219,7 +232,9 @@ pub fn mismatches(c: &Conn) -> DbResult<Vec<String>> {
                 while let Some(r) = rows.next()? {
                     let values: Vec<String> = (0..columns)
                         .map(|i| match r.get_ref(i) {
-                            Ok(v) => format!("{v:?}"),
+                            Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                            Ok(ValueRef::Integer(n)) => n.to_string(),
+                            Ok(other) => format!("{other:?}"),
                             Err(e) => e.to_string(),
                         })
                         .collect();
@@ -387,11 +402,6 @@ impl Family {
 /// Adds `delta` to the row at `key`, creating it if needed and deleting it once it sums no
 /// ledger rows.
 fn add(tx: &Tx, family: Family, key: &Key, delta: &Sums) -> DbResult<()> {
-    let cents = delta.reported_ticks.div_euclid(i128::from(TICKS_PER_CENT));
-    let subcent = delta.reported_ticks.rem_euclid(i128::from(TICKS_PER_CENT));
-    // A delta is a difference of two single-row shares, each at most 10¹⁶ ticks.
-    let cents = i64::try_from(cents).map_err(|_| overflow())?;
-    let subcent = i64::try_from(subcent).map_err(|_| overflow())?;
     let keys: [&dyn ToSql; 6] = [
         &key.workspace_id,
         &key.runtime_id,
@@ -410,8 +420,8 @@ fn add(tx: &Tx, family: Family, key: &Key, delta: &Sums) -> DbResult<()> {
         &delta.reported.output,
         &delta.reported.cache_read,
         &delta.reported.cache_write,
-        &cents,
-        &subcent,
+        &delta.reported_cents,
+        &delta.reported_subcent,
     ];
     let params: Vec<&dyn ToSql> = keys.iter().chain(sums.iter()).copied().collect();
     let mut upsert = tx.raw().prepare_cached(family.upsert_sql())?;
@@ -435,13 +445,7 @@ fn add(tx: &Tx, family: Family, key: &Key, delta: &Sums) -> DbResult<()> {
     Ok(())
 }
 
-fn overflow() -> crate::db::DbError {
-    crate::db::DbError::Other("usage rollup delta out of range".into())
-}
-
 fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
-    let cents: i64 = r.get(at + 9)?;
-    let subcent: i64 = r.get(at + 10)?;
     Ok(Sums {
         ledger_rows: r.get(at)?,
         priced: TokenSums {
@@ -456,7 +460,8 @@ fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
             cache_read: r.get(at + 7)?,
             cache_write: r.get(at + 8)?,
         },
-        reported_ticks: i128::from(cents) * i128::from(TICKS_PER_CENT) + i128::from(subcent),
+        reported_cents: r.get(at + 9)?,
+        reported_subcent: r.get(at + 10)?,
     })
 }
 
