@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bench;
 pub mod clock;
 pub mod commands;
 pub mod config;
