@@ -9,9 +9,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use hangar::bench::{self, Size};
+use hangar::check;
 use hangar::clock::SystemClock;
-use hangar::commands;
 use hangar::config::{default_workers, Config};
+use hangar::{commands, ops};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +49,20 @@ enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write an online, consistent copy of the database to FILE, verify it, print its rows.
+    Backup {
+        file: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, env = "HANGAR_DB", default_value = "./hangar.db")]
+        db: PathBuf,
+    },
+    /// Check the database: SQLite integrity, foreign keys and hangar's invariants.
+    Check {
+        #[arg(long, env = "HANGAR_DB", default_value = "./hangar.db")]
+        db: PathBuf,
+    },
     /// Run benchmarks (all, or those named) and print their figures.
     Bench(BenchArgs),
 }
@@ -201,6 +216,19 @@ fn run(cli: Cli) -> Result<(), String> {
             let token = commands::token_create(&db, &email, &name, daemon.as_deref(), &clock)?;
             print_token(token);
             Ok(())
+        }
+        Command::Backup { file, force, db } => {
+            let summary = ops::backup(&db, &file, force)?;
+            print!("{}", ops::backup_report(&summary));
+            Ok(())
+        }
+        Command::Check { db } => {
+            let outcomes = ops::check(&db)?;
+            print!("{}", check::report(&outcomes));
+            match outcomes.iter().filter(|o| !o.passed()).count() {
+                0 => Ok(()),
+                n => Err(format!("{n} of {} checks failed", outcomes.len())),
+            }
         }
         Command::Bench(args) => {
             let options = bench::Options {
