@@ -1,6 +1,9 @@
 //! SIGTERM during a write load: the real binary, four keep-alive writers recording every
 //! write the server acknowledged, then `kill -TERM`. The process must exit 0, stop
-//! accepting connections, and every acknowledged write must be in the database.
+//! accepting connections, and every acknowledged write must be in the database. And the
+//! in-process `ServerHandle::shutdown` closes its listener.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -12,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use hangar::bench::load::{Client, Request};
 use serde_json::json;
+
+use common::TestServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hangar");
 const WRITERS: usize = 4;
@@ -179,4 +184,20 @@ fn sigterm_during_writes_exits_zero_and_keeps_every_acknowledged_write() {
     );
     let check = hangar(&["check", "--db", db.to_str().expect("utf-8 path")]);
     assert!(check.status.success(), "check after shutdown: {check:?}");
+}
+
+#[test]
+fn shutdown_closes_the_listener() {
+    let mut s = TestServer::start();
+    let addr = s.handle().addr();
+    let mut client = Client::connect(addr).expect("connect");
+    let r = client.send(&Request::get("/healthz")).expect("healthz");
+    assert_eq!(r.status, 200);
+    s.stop();
+    // The accept thread notices the stop on its next wake-up; give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after shutdown");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
