@@ -5,6 +5,7 @@
 mod migrate;
 
 pub mod events;
+pub mod maintenance;
 pub mod members;
 pub mod runtimes;
 pub mod tokens;
