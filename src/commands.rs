@@ -175,13 +175,13 @@ const DEMO_EMAIL: &str = "demo@localhost";
 pub fn demo(addr: &str, config: Config) -> Result<(), String> {
     let path = config.db_path.clone();
     let existed = path.exists();
-    let db = open(&path, OpenMode::ReadWrite)?;
-    if existed && db.application_id().map_err(|e| e.to_string())? != DEMO_APPLICATION_ID {
+    if existed && db::application_id_of(&path).map_err(|e| e.to_string())? != DEMO_APPLICATION_ID {
         return Err(format!(
             "{} was not created by `hangar demo`; refusing to use it (pass --db with a new file)",
             path.display()
         ));
     }
+    let db = open(&path, OpenMode::ReadWrite)?;
     let now = config.clock.now_ms();
     if !existed {
         db.set_application_id(DEMO_APPLICATION_ID)
