@@ -8,6 +8,7 @@ pub mod assets;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sse;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -27,8 +28,12 @@ use router::Auth;
 pub struct HttpServer {
     server: Arc<tiny_http::Server>,
     workers: Vec<JoinHandle<()>>,
+    ctx: Arc<Ctx>,
     pub addr: SocketAddr,
 }
+
+/// How long shutdown waits for event streams to notice it and close their connections.
+const STREAM_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl HttpServer {
     /// Starts `ctx.config.workers` workers on an already bound listener.
@@ -49,20 +54,26 @@ impl HttpServer {
         Ok(HttpServer {
             server,
             workers,
+            ctx,
             addr,
         })
     }
 
-    /// Waits for the workers (which exit once shutdown has begun) and closes the listener.
+    /// Waits for the workers (which exit once shutdown has begun), closes the listener and
+    /// gives event streams (woken by the shutdown) a moment to close their connections.
     pub fn join(self) {
         self.server.unblock();
         for w in self.workers {
             let _ = w.join();
         }
+        let until = Instant::now() + STREAM_CLOSE_WAIT;
+        while self.ctx.events.open_streams() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
-fn worker(server: &tiny_http::Server, ctx: &Ctx) {
+fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
     loop {
         match server.recv_timeout(Duration::from_millis(100)) {
             Ok(Some(rq)) => handle(ctx, rq),
@@ -78,7 +89,7 @@ fn worker(server: &tiny_http::Server, ctx: &Ctx) {
     }
 }
 
-fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
+fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
     let started = Instant::now();
     let mut req = Req::from_url(rq.method().as_str(), rq.url());
     req.headers = rq
@@ -94,6 +105,20 @@ fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
     let (reply, label) = match dispatch(ctx, &mut rq, &mut req) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
+    };
+    let reply = match reply.body {
+        Body::EventStream(spec) => match sse::take_slot(ctx) {
+            Some(slot) => {
+                sse::start(slot, rq, spec);
+                log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
+                return;
+            }
+            None => error_reply(&ApiError::unavailable(
+                "too_many_streams",
+                "too many open event streams, try again later",
+            )),
+        },
+        body => Reply { body, ..reply },
     };
     let status = reply.status;
     if let Err(e) = rq.respond(to_response(reply)) {
@@ -175,6 +200,10 @@ fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
             bytes,
         } => (content_type, bytes),
         Body::Empty => (String::new(), Vec::new()),
+        Body::EventStream(_) => {
+            log::error!("an event stream reached the plain response path");
+            (String::new(), Vec::new())
+        }
     };
     let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
     let content_type =
