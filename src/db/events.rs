@@ -103,3 +103,19 @@ pub fn prune_before(tx: &Tx, cutoff: i64, limit: i64) -> DbResult<usize> {
     }
     Ok(deleted.len())
 }
+
+/// Whether a stream's reader may still read the workspace's events: still a member, and
+/// the token they opened it with not revoked.
+pub fn reader_allowed(
+    c: &Conn,
+    workspace_id: &str,
+    user_id: &str,
+    token_id: &str,
+) -> DbResult<bool> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM member WHERE workspace_id = ?1 AND user_id = ?2)
+            AND EXISTS (SELECT 1 FROM api_token
+                        WHERE id = ?3 AND user_id = ?2 AND revoked_at IS NULL)",
+    )?;
+    Ok(stmt.query_row(params![workspace_id, user_id, token_id], |r| r.get(0))?)
+}

@@ -74,35 +74,53 @@ fn run(ctx: &Ctx, mut out: Box<dyn Write + Send>, spec: &StreamSpec) {
     while !ctx.is_shutting_down() {
         // Read the generation before the table, so a commit in between still wakes us.
         let seen = ctx.events.generation();
-        let batch = match ctx
-            .db
-            .read(|c| db::events::list_after(c, &spec.workspace_id, cursor, BATCH))
-        {
-            Ok(batch) => batch,
+        let batch = match ctx.db.read(|c| next_batch(c, spec, cursor)) {
+            Ok(Some(batch)) => batch,
+            Ok(None) => return,
             Err(e) => {
                 log::warn!("event stream ends: {e}");
                 return;
             }
         };
-        if !batch.is_empty() {
-            if !still_allowed(ctx, spec) || send(&mut out, &batch).is_err() {
+        if let Some(last) = batch.last() {
+            if send(&mut out, &batch).is_err() {
                 return;
             }
-            cursor = batch.last().map_or(cursor, |e| e.id);
+            cursor = last.id;
             if batch.len() as i64 == BATCH {
                 continue;
             }
         }
         if ctx.events.wait(seen, KEEP_ALIVE) == seen && !ctx.is_shutting_down() {
-            let alive = still_allowed(ctx, spec)
-                && out
-                    .write_all(b": keep-alive\n\n")
-                    .and_then(|()| out.flush())
-                    .is_ok();
+            let alive = matches!(
+                ctx.db.read(|c| db::events::reader_allowed(
+                    c,
+                    &spec.workspace_id,
+                    &spec.user_id,
+                    &spec.token_id
+                )),
+                Ok(true)
+            ) && out
+                .write_all(b": keep-alive\n\n")
+                .and_then(|()| out.flush())
+                .is_ok();
             if !alive {
                 return;
             }
         }
+    }
+}
+
+/// The workspace's events after `cursor`, or `None` when there are some but the reader may
+/// no longer see them.
+fn next_batch(c: &Conn, spec: &StreamSpec, cursor: i64) -> DbResult<Option<Vec<EventRow>>> {
+    let batch = db::events::list_after(c, &spec.workspace_id, cursor, BATCH)?;
+    if batch.is_empty()
+        || db::events::reader_allowed(c, &spec.workspace_id, &spec.user_id, &spec.token_id)?
+    {
+        Ok(Some(batch))
+    } else {
+        Ok(None)
     }
 }
 
@@ -119,18 +137,4 @@ fn send(out: &mut dyn Write, batch: &[EventRow]) -> std::io::Result<()> {
         )?;
     }
     out.flush()
-}
-
-/// The caller is still a member and the token still valid; a failed check ends the stream.
-fn still_allowed(ctx: &Ctx, spec: &StreamSpec) -> bool {
-    let check = |c: &Conn| -> DbResult<bool> {
-        let member = db::members::role_of(c, &spec.workspace_id, &spec.user_id)?.is_some();
-        let token_live =
-            db::tokens::get(c, &spec.token_id)?.is_some_and(|t| t.revoked_at.is_none());
-        Ok(member && token_live)
-    };
-    ctx.db.read(check).unwrap_or_else(|e| {
-        log::warn!("event stream ends: {e}");
-        false
-    })
 }
