@@ -16,7 +16,10 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod scheduler;
 pub mod usage;
+pub mod wire;
+pub mod work;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -80,11 +83,15 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
     let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
-    let background = Vec::new();
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
-    Ok(ServerHandle {
+    let mut handle = ServerHandle {
         ctx,
         http: Some(http),
-        background,
-    })
+        background: Vec::new(),
+    };
+    // On an error below, dropping `handle` stops what was already started.
+    handle
+        .background
+        .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    Ok(handle)
 }

@@ -1,8 +1,13 @@
 //! Handlers, one file per resource: parse → call the domain → serialise wire types.
 
+pub mod agents;
+pub mod autopilots;
+pub mod daemon_tasks;
 pub mod health;
 pub mod me;
 pub mod members;
+pub mod squads;
+pub mod tasks;
 pub mod tokens;
 pub mod workspaces;
 
