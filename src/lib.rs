@@ -7,6 +7,8 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bench;
+pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -17,6 +19,8 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod liveness;
+pub mod metrics;
+pub mod ops;
 pub mod registry;
 pub mod usage;
 pub mod wire;

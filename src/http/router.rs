@@ -4,7 +4,9 @@
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
-use crate::http::api::{daemon, events, health, me, members, runtimes, tokens, workspaces};
+use crate::http::api::{
+    daemon, events, health, me, members, metrics, runtimes, tokens, workspaces,
+};
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
@@ -61,6 +63,7 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
     let r = route;
     Some(match segments {
         ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
+        ["metrics"] => vec![("GET", r("/metrics", Public, metrics::get))],
 
         ["api", "me"] => vec![
             ("GET", r("/api/me", User, me::get)),

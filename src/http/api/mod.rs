@@ -5,6 +5,7 @@ pub mod events;
 pub mod health;
 pub mod me;
 pub mod members;
+pub mod metrics;
 pub mod runtimes;
 pub mod tokens;
 pub mod workspaces;
