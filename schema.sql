@@ -136,7 +136,13 @@ CREATE TABLE squad_member (
 );
 CREATE INDEX squad_member_by_agent ON squad_member(agent_id);
 
--- step 4: usage ledger and rollups
+-- step 4: how far each workspace's events have been pruned (answers 410 cursor_expired)
+CREATE TABLE event_pruned (
+    workspace_id TEXT PRIMARY KEY,
+    through_id   INTEGER NOT NULL
+);
+
+-- step 5: usage ledger and rollups
 -- (provider, model) names, interned: the rollups key on the small integer id.
 CREATE TABLE usage_model (
     id       INTEGER PRIMARY KEY,

@@ -7,6 +7,8 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bench;
+pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -16,7 +18,14 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod liveness;
+pub mod metrics;
+pub mod ops;
+pub mod registry;
+pub mod scheduler;
 pub mod usage;
+pub mod wire;
+pub mod work;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -83,13 +92,21 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
     let mut ctx = Ctx::new(db, config);
     ctx.pricing = pricing;
     let ctx = Arc::new(ctx);
-    let background = Vec::new();
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
-    Ok(ServerHandle {
+    let mut handle = ServerHandle {
         ctx,
         http: Some(http),
-        background,
-    })
+        background: Vec::new(),
+    };
+    // On an error below, dropping `handle` stops what was already started.
+    handle.background.push(
+        liveness::spawn(Arc::clone(&handle.ctx))
+            .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?,
+    );
+    handle
+        .background
+        .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    Ok(handle)
 }
 
 /// The price table of `--pricing FILE`, or the built-in one; a bad file stops the start.
