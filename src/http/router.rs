@@ -5,7 +5,8 @@ use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
-    agents, autopilots, daemon_tasks, health, me, members, squads, tasks, tokens, workspaces,
+    agents, autopilots, daemon_tasks, health, me, members, metrics, squads, tasks, tokens,
+    workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -63,6 +64,7 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
     let r = route;
     Some(match segments {
         ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
+        ["metrics"] => vec![("GET", r("/metrics", Public, metrics::get))],
 
         ["api", "me"] => vec![
             ("GET", r("/api/me", User, me::get)),

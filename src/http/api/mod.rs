@@ -6,6 +6,7 @@ pub mod daemon_tasks;
 pub mod health;
 pub mod me;
 pub mod members;
+pub mod metrics;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
