@@ -211,3 +211,18 @@ fn announce(tx: &Tx, kind: &str, actor: &Actor, agent: &Agent, now: i64) -> Resu
     events::append(tx, &agent.workspace_id, kind, actor, payload, now)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_trimmed_and_at_most_255_characters() {
+        assert_eq!(clean_description("  hi ").ok().as_deref(), Some("hi"));
+        assert!(clean_description(&"é".repeat(255)).is_ok());
+        assert_eq!(
+            clean_description(&"x".repeat(256)).err().map(|e| e.code),
+            Some("invalid_field".to_string())
+        );
+    }
+}

@@ -248,3 +248,36 @@ fn announce(
     events::append(tx, &autopilot.workspace_id, kind, actor, payload, now)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_whole_minutes_within_a_week() {
+        let check = |text: &str| {
+            let n: serde_json::Number = serde_json::from_str(text).unwrap();
+            check_interval(&n).ok()
+        };
+        assert_eq!(check("1"), Some(1));
+        assert_eq!(check("10080"), Some(10_080));
+        for bad in [
+            "0",
+            "10081",
+            "-1",
+            "1.5",
+            "5.0",
+            "1e3",
+            "18446744073709551615",
+        ] {
+            assert_eq!(check(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_are_active_or_paused() {
+        assert_eq!(check_status("active").ok(), Some(true));
+        assert_eq!(check_status("paused").ok(), Some(false));
+        assert!(check_status("Active").is_err() && check_status("").is_err());
+    }
+}

@@ -87,3 +87,18 @@ pub fn check_prompt(field: &str, prompt: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_are_non_blank_and_counted_in_characters() {
+        let code = |p: &str| check_prompt("prompt", p).err().map(|e| e.code);
+        assert_eq!(code("do it"), None);
+        assert_eq!(code(&"é".repeat(MAX_PROMPT_CHARS)), None);
+        for bad in ["", " \n\t", &"x".repeat(MAX_PROMPT_CHARS + 1)] {
+            assert_eq!(code(bad).as_deref(), Some("invalid_field"));
+        }
+    }
+}
