@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod ops;
+pub mod retire;
 pub mod scheduler;
 pub mod usage;
 pub mod wire;

@@ -5,7 +5,7 @@ use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
-    agents, autopilots, daemon_tasks, health, me, members, metrics, squads, tasks, tokens,
+    agents, autopilots, daemon_tasks, health, me, members, metrics, retire, squads, tasks, tokens,
     workspaces,
 };
 use crate::http::request::Req;
@@ -187,6 +187,18 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "squads", _, "archive"] => {
             vec![("POST", r("/api/squads/{id}/archive", User, squads::archive))]
         }
+        ["api", "runtimes", _] => vec![(
+            "DELETE",
+            r("/api/runtimes/{id}", User, retire::delete_strict),
+        )],
+        ["api", "runtimes", _, "archive-agents-and-delete"] => vec![(
+            "POST",
+            r(
+                "/api/runtimes/{id}/archive-agents-and-delete",
+                User,
+                retire::archive_agents_and_delete,
+            ),
+        )],
         ["api", "daemon", "runtimes", _, "claim"] => vec![(
             "POST",
             r(

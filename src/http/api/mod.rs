@@ -7,6 +7,7 @@ pub mod health;
 pub mod me;
 pub mod members;
 pub mod metrics;
+pub mod retire;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
