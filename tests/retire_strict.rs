@@ -163,7 +163,8 @@ fn strict_delete_checks_in_contract_order_and_refusals_change_nothing() {
     let r = s
         .delete(&path, &w.admin)
         .expect_error(409, "runtime_has_active_agents");
-    let expected: Vec<Value> = [&a, &b]
+    let expected: Vec<Value> = s
+        .oldest_first("agent", &[&a, &b])
         .iter()
         .map(|id| {
             s.get(&format!("/api/agents/{id}"), &w.owner)

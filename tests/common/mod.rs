@@ -569,3 +569,26 @@ impl TestServer {
             .expect("task row")
     }
 }
+
+impl TestServer {
+    /// `ids` of rows of `table` sorted by (created_at, id): the order lists and events of
+    /// one kind come in, robust to two rows created in the same millisecond.
+    pub fn oldest_first(&self, table: &str, ids: &[&String]) -> Vec<String> {
+        let c = self.sql();
+        let mut keyed: Vec<(i64, String)> = ids
+            .iter()
+            .map(|id| {
+                let at = c
+                    .query_row(
+                        &format!("SELECT created_at FROM {table} WHERE id = ?1"),
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .unwrap_or_else(|e| panic!("{table} {id}: {e}"));
+                (at, id.to_string())
+            })
+            .collect();
+        keyed.sort();
+        keyed.into_iter().map(|(_, id)| id).collect()
+    }
+}
