@@ -22,6 +22,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod ops;
 pub mod registry;
+pub mod retire;
 pub mod scheduler;
 pub mod usage;
 pub mod wire;
