@@ -7,11 +7,13 @@ mod migrate;
 pub mod agents;
 pub mod autopilots;
 pub mod events;
+pub mod maintenance;
 pub mod members;
 pub mod runtimes;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 
@@ -214,13 +216,13 @@ pub fn ping(c: &Conn) -> DbResult<()> {
     Ok(())
 }
 
-impl Db {
-    /// The file's `PRAGMA application_id` (0 unless hangar marked it).
-    pub fn application_id(&self) -> DbResult<i64> {
-        let conn = self.pool.get()?;
-        Ok(conn.query_row("PRAGMA application_id", [], |r| r.get(0))?)
-    }
+/// The `PRAGMA application_id` of an existing file, read without migrating or writing it.
+pub fn application_id_of(path: &Path) -> DbResult<i64> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(conn.query_row("PRAGMA application_id", [], |r| r.get(0))?)
+}
 
+impl Db {
     pub fn set_application_id(&self, id: i64) -> DbResult<()> {
         let conn = self.pool.get()?;
         conn.pragma_update(None, "application_id", id)?;

@@ -325,6 +325,58 @@ impl World {
     }
 }
 
+pub mod ledger;
+pub mod sse;
+
+/// Registry helpers: daemon registration and the event outbox.
+impl TestServer {
+    /// `POST /api/daemon/register` with one runtime per (name, provider).
+    pub fn register(&self, daemon_token: &str, daemon_id: &str, runtimes: &[(&str, &str)]) -> Resp {
+        let runtimes: Vec<Value> = runtimes
+            .iter()
+            .map(|(name, provider)| serde_json::json!({"name": name, "provider": provider}))
+            .collect();
+        self.post(
+            "/api/daemon/register",
+            daemon_token,
+            serde_json::json!({"daemon_id": daemon_id, "runtimes": runtimes}),
+        )
+    }
+
+    /// Registers one runtime and returns its id.
+    pub fn register_runtime(&self, daemon_token: &str, daemon_id: &str, provider: &str) -> String {
+        let r = self
+            .register(daemon_token, daemon_id, &[(provider, provider)])
+            .expect(200);
+        r.body["runtimes"][0]["id"]
+            .as_str()
+            .expect("runtime id")
+            .to_string()
+    }
+
+    /// Every event of `ws` after `after`, oldest first (through the API).
+    pub fn api_events(&self, ws: &str, token: &str, after: i64) -> Vec<Value> {
+        let r = self
+            .get(
+                &format!("/api/workspaces/{ws}/events?after={after}&limit=1000"),
+                token,
+            )
+            .expect(200);
+        r.body["events"].as_array().expect("events").clone()
+    }
+
+    /// The newest event id of `ws` (0 when none), as a cursor for `api_events`.
+    pub fn last_event_id_in(&self, ws: &str) -> i64 {
+        self.sql()
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM event WHERE workspace_id = ?1",
+                [ws],
+                |r| r.get(0),
+            )
+            .expect("last event id")
+    }
+}
+
 // --- Work (agents, tasks, autopilots, squads) helpers ---
 
 impl TestServer {
@@ -350,13 +402,13 @@ impl TestServer {
         id
     }
 
-    /// The id of the newest event (0 when there is none).
-    pub fn last_event_id(&self) -> i64 {
+    /// The id of the newest event of any workspace (0 when there is none).
+    pub fn newest_event_id(&self) -> i64 {
         self.count("SELECT COALESCE(MAX(id), 0) FROM event")
     }
 
-    /// Events after `after`, oldest first: (type, actor_type, payload).
-    pub fn events_after(&self, after: i64) -> Vec<(String, String, Value)> {
+    /// Events of any workspace after `after`, oldest first: (type, actor_type, payload).
+    pub fn event_rows_after(&self, after: i64) -> Vec<(String, String, Value)> {
         let c = self.sql();
         let mut stmt = c
             .prepare("SELECT type, actor_type, payload FROM event WHERE id > ?1 ORDER BY id")
@@ -376,7 +428,10 @@ impl TestServer {
 
     /// Just the types of the events after `after`.
     pub fn event_types_after(&self, after: i64) -> Vec<String> {
-        self.events_after(after).into_iter().map(|e| e.0).collect()
+        self.event_rows_after(after)
+            .into_iter()
+            .map(|e| e.0)
+            .collect()
     }
 
     /// Creates an agent through the API; returns its id.
