@@ -9,6 +9,7 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod sse;
+mod unstick;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -42,7 +43,7 @@ impl HttpServer {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
         let server = Arc::new(server);
-        let workers = (0..ctx.config.workers.max(1))
+        let mut workers: Vec<JoinHandle<()>> = (0..ctx.config.workers.max(1))
             .map(|i| {
                 let server = Arc::clone(&server);
                 let ctx = Arc::clone(&ctx);
@@ -52,6 +53,7 @@ impl HttpServer {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
+        workers.push(unstick::spawn(addr, Arc::clone(&ctx)).map_err(|e| e.to_string())?);
         Ok(HttpServer {
             server,
             workers,
