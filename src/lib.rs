@@ -33,6 +33,8 @@ pub struct ServerHandle {
     ctx: Arc<Ctx>,
     http: Option<http::HttpServer>,
     background: Vec<JoinHandle<()>>,
+    /// `<db>.lock`, released only after the shutdown checkpoint (fields drop after `drop`).
+    _serve_lock: Option<db::file_lock::ServeLock>,
 }
 
 impl ServerHandle {
@@ -74,10 +76,18 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Opens the database named by `config` and serves the API and UI on `listener`.
+/// Opens the database named by `config` and serves the API and UI on `listener`. A
+/// read-write server first takes `<db>.lock`; a read-only one (a replica) takes no lock,
+/// never migrates and starts no background job that writes.
 pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, String> {
+    let (serve_lock, mode) = if config.read_only {
+        (None, db::OpenMode::ReadOnly)
+    } else {
+        let lock = db::file_lock::lock_for_serving(&config.db_path)?;
+        (Some(lock), db::OpenMode::ReadWrite)
+    };
     let pool_size = config.workers as u32 + EXTRA_CONNECTIONS;
-    let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
+    let db = db::Db::open_with(&config.db_path, mode, pool_size, config.wal_autocheckpoint)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
     let background = Vec::new();
@@ -86,5 +96,6 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         ctx,
         http: Some(http),
         background,
+        _serve_lock: serve_lock,
     })
 }
