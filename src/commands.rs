@@ -33,8 +33,14 @@ pub fn bind(addr: &str) -> Result<TcpListener, String> {
 fn wait_for_signal() -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| format!("cannot install the signal handler: {e}"))?;
+    // A second signal while the graceful stop is under way means "now".
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("hangar: second signal, exiting at once");
+            std::process::exit(1);
+        }
+    })
+    .map_err(|e| format!("cannot install the signal handler: {e}"))?;
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }

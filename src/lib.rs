@@ -7,6 +7,8 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bench;
+pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -16,6 +18,8 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod metrics;
+pub mod ops;
 pub mod usage;
 
 use std::net::{SocketAddr, TcpListener};

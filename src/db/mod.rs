@@ -7,6 +7,7 @@ mod migrate;
 
 pub mod events;
 pub mod file_lock;
+pub mod maintenance;
 pub mod members;
 pub mod runtimes;
 pub mod tokens;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::auth::{self, Caller, TokenKind};
 use crate::ctx::Ctx;
 use crate::error::ApiError;
+use crate::metrics;
 use request::{Req, MAX_BODY_BYTES};
 use response::{error_reply, Body, Reply};
 use router::Auth;
@@ -53,28 +54,42 @@ impl HttpServer {
         })
     }
 
-    /// Waits for the workers (which exit once shutdown has begun) and closes the listener.
+    /// Waits for the workers (which exit once shutdown has begun, after the request in hand)
+    /// and closes the listener: dropping the last `Server` stops its accept thread.
     pub fn join(self) {
-        self.server.unblock();
+        // One wake-up per worker, so idle ones need not wait out their poll.
+        for _ in &self.workers {
+            self.server.unblock();
+        }
         for w in self.workers {
             let _ = w.join();
         }
     }
 }
 
+/// Serves requests until shutdown begins. A request that finds shutdown under way is refused
+/// with 503 rather than served: keep-alive clients send their next request as soon as the
+/// previous is answered, so a worker that kept serving would never run out of work. Requests
+/// already being handled finish first; those still queued when the worker stops are refused.
 fn worker(server: &tiny_http::Server, ctx: &Ctx) {
-    loop {
+    while !ctx.is_shutting_down() {
         match server.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(rq)) if ctx.is_shutting_down() => refuse(rq),
             Ok(Some(rq)) => handle(ctx, rq),
-            Ok(None) if ctx.is_shutting_down() => return,
             Ok(None) => {}
-            Err(e) => {
-                if ctx.is_shutting_down() {
-                    return;
-                }
-                log::warn!("accept failed: {e}");
-            }
+            Err(e) if ctx.is_shutting_down() => log::debug!("accept after shutdown: {e}"),
+            Err(e) => log::warn!("accept failed: {e}"),
         }
+    }
+    while let Ok(Some(rq)) = server.try_recv() {
+        refuse(rq);
+    }
+}
+
+fn refuse(rq: tiny_http::Request) {
+    let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
+    if let Err(e) = rq.respond(to_response(error_reply(&err))) {
+        log::debug!("client went away: {e}");
     }
 }
 
@@ -99,9 +114,10 @@ fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
     if let Err(e) = rq.respond(to_response(reply)) {
         log::debug!("client went away: {e}");
     }
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    metrics::record_request(label, status, took);
+    let ms = took.as_secs_f64() * 1000.0;
     log::info!(target: "access", "{} {} {} {:.1}ms", req.method, req.path, status, ms);
-    let _ = label;
 }
 
 type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
@@ -110,7 +126,10 @@ type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
 /// route (404/405) → 401 → 413 → the handler's own 400/404/403/409.
 fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched {
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let is_api = matches!(segments.first(), Some(&"api") | Some(&"healthz"));
+    let is_api = matches!(
+        segments.first(),
+        Some(&"api") | Some(&"healthz") | Some(&"metrics")
+    );
     if !is_api {
         return match req.method.as_str() {
             "GET" => Ok((assets::serve(&req.path), "ui")),

@@ -4,7 +4,7 @@
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
-use crate::http::api::{health, me, members, tokens, workspaces};
+use crate::http::api::{health, me, members, metrics, tokens, workspaces};
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
@@ -61,6 +61,7 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
     let r = route;
     Some(match segments {
         ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
+        ["metrics"] => vec![("GET", r("/metrics", Public, metrics::get))],
 
         ["api", "me"] => vec![
             ("GET", r("/api/me", User, me::get)),

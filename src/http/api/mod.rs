@@ -3,6 +3,7 @@
 pub mod health;
 pub mod me;
 pub mod members;
+pub mod metrics;
 pub mod tokens;
 pub mod workspaces;
 
