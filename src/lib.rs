@@ -18,9 +18,13 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod liveness;
 pub mod metrics;
 pub mod ops;
+pub mod registry;
+pub mod replica;
 pub mod usage;
+pub mod wire;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -94,8 +98,14 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
     let db = db::Db::open_with(&config.db_path, mode, pool_size, config.wal_autocheckpoint)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
-    let background = Vec::new();
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
+    let background = if ctx.db.is_read_only() {
+        vec![replica::spawn(Arc::clone(&ctx))
+            .map_err(|e| format!("cannot start the replica follower: {e}"))?]
+    } else {
+        vec![liveness::spawn(Arc::clone(&ctx))
+            .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?]
+    };
     Ok(ServerHandle {
         ctx,
         http: Some(http),

@@ -1,9 +1,12 @@
 //! `serve --read-only`: every write route answers 503 `read_only` (in the one place that
 //! decides it), reads equal the primary's, a replica writes nothing (not even a token's
-//! `last_used_at`), keeps no connection open between requests, sees the primary's writes,
-//! and refuses a schema it does not know.
+//! `last_used_at`), keeps no connection open between requests, sees the primary's writes
+//! (its event streams too, by polling the event table), and refuses a schema it does not know.
 mod common;
 
+use std::time::{Duration, Instant};
+
+use common::sse::SseClient;
 use common::{TestServer, World};
 use hangar::config::Config;
 use hangar::db::SCHEMA_VERSION;
@@ -190,6 +193,41 @@ fn a_replica_sees_each_new_write_at_its_next_request() {
             .collect();
         assert!(names.contains(&name.as_str()), "{names:?}");
     }
+}
+
+#[test]
+fn a_replica_event_stream_delivers_the_primarys_new_events() {
+    let s = TestServer::start();
+    let w = World::seed(&s);
+    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let r = s.read_only_follower(|_| {});
+    let mut stream = SseClient::connect(&r.base, &s.ws, &w.admin, None);
+    assert_eq!(stream.status, 200);
+    for (i, visibility) in ["public", "private"].into_iter().enumerate() {
+        let written = Instant::now();
+        s.patch(
+            &format!("/api/runtimes/{rt}"),
+            &w.member,
+            json!({ "visibility": visibility }),
+        )
+        .expect(200);
+        // Nothing in the replica commits: only its poll of the event table (every
+        // `replica::POLL_INTERVAL`) can wake the stream.
+        let event = stream
+            .next_event(Duration::from_secs(3))
+            .unwrap_or_else(|| panic!("event {i} never reached the replica's stream"));
+        assert!(written.elapsed() < hangar::replica::POLL_INTERVAL * 3);
+        assert_eq!(event.event, "daemon:register");
+        assert_eq!(event.id, s.last_event_id(&s.ws));
+        assert_eq!(event.data["payload"]["runtime_id"], rt.as_str());
+    }
+    // A resumed stream replays from its cursor, as on the primary.
+    let primary = s.events_after(&s.ws, &w.admin, 0);
+    let mut resumed = SseClient::connect(&r.base, &s.ws, &w.admin, Some(0));
+    let replayed = resumed.take(primary.len(), Duration::from_secs(2));
+    let ids: Vec<i64> = replayed.iter().map(|e| e.id).collect();
+    let expected: Vec<i64> = primary.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, expected);
 }
 
 /// Descriptors of this process open on `db` (the test and both servers share the process).

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sse;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -28,8 +29,12 @@ use router::Auth;
 pub struct HttpServer {
     server: Arc<tiny_http::Server>,
     workers: Vec<JoinHandle<()>>,
+    ctx: Arc<Ctx>,
     pub addr: SocketAddr,
 }
+
+/// How long shutdown waits for event streams to notice it and close their connections.
+const STREAM_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl HttpServer {
     /// Starts `ctx.config.workers` workers on an already bound listener.
@@ -50,12 +55,14 @@ impl HttpServer {
         Ok(HttpServer {
             server,
             workers,
+            ctx,
             addr,
         })
     }
 
-    /// Waits for the workers (which exit once shutdown has begun, after the request in hand)
-    /// and closes the listener: dropping the last `Server` stops its accept thread.
+    /// Waits for the workers (which exit once shutdown has begun, after the request in hand),
+    /// closes the listener (dropping the last `Server` stops its accept thread) and gives event
+    /// streams (woken by the shutdown) a moment to close their connections.
     pub fn join(self) {
         // One wake-up per worker, so idle ones need not wait out their poll.
         for _ in &self.workers {
@@ -64,6 +71,10 @@ impl HttpServer {
         for w in self.workers {
             let _ = w.join();
         }
+        let until = Instant::now() + STREAM_CLOSE_WAIT;
+        while self.ctx.events.open_streams() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -71,7 +82,7 @@ impl HttpServer {
 /// with 503 rather than served: keep-alive clients send their next request as soon as the
 /// previous is answered, so a worker that kept serving would never run out of work. Requests
 /// already being handled finish first; those still queued when the worker stops are refused.
-fn worker(server: &tiny_http::Server, ctx: &Ctx) {
+fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
     while !ctx.is_shutting_down() {
         match server.recv_timeout(Duration::from_millis(100)) {
             Ok(Some(rq)) if ctx.is_shutting_down() => refuse(rq),
@@ -93,7 +104,7 @@ fn refuse(rq: tiny_http::Request) {
     }
 }
 
-fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
+fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
     let started = Instant::now();
     let mut req = Req::from_url(rq.method().as_str(), rq.url());
     req.headers = rq
@@ -109,6 +120,20 @@ fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
     let (reply, label) = match dispatch(ctx, &mut rq, &mut req) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
+    };
+    let reply = match reply.body {
+        Body::EventStream(spec) => match sse::take_slot(ctx) {
+            Some(slot) => {
+                sse::start(slot, rq, spec);
+                log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
+                return;
+            }
+            None => error_reply(&ApiError::unavailable(
+                "too_many_streams",
+                "too many open event streams, try again later",
+            )),
+        },
+        body => Reply { body, ..reply },
     };
     let status = reply.status;
     if let Err(e) = rq.respond(to_response(reply)) {
@@ -204,6 +229,10 @@ fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
             bytes,
         } => (content_type, bytes),
         Body::Empty => (String::new(), Vec::new()),
+        Body::EventStream(_) => {
+            log::error!("an event stream reached the plain response path");
+            (String::new(), Vec::new())
+        }
     };
     let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
     let content_type =
