@@ -276,3 +276,66 @@ fn demo_reuses_its_database_and_never_reseeds_it() {
         .unwrap();
     assert_eq!(tokens, 2);
 }
+
+/// The names of the threads of process `pid` (Linux: /proc/PID/task/*/comm), once the
+/// signal-handling thread (started last) and `expected` have named themselves (a thread sets
+/// its own name just after it starts).
+fn thread_names(pid: u32, expected: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("proc tasks")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|n| n.trim().to_string())
+            .collect();
+        names.sort();
+        let settled = [expected, "ctrl-c"]
+            .iter()
+            .all(|e| names.iter().any(|n| n == e));
+        if settled || std::time::Instant::now() > deadline {
+            return names;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_read_only_server_runs_no_background_writer_and_no_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let db_s = db.to_str().unwrap();
+    assert!(run(&["init", "--db", db_s]).status.success());
+    let args = [
+        "serve",
+        "--db",
+        db_s,
+        "--workers",
+        "2",
+        "--addr",
+        "127.0.0.1:0",
+    ];
+    let (primary, _) = spawn_until(&args, "listening on", false);
+    let primary_threads = thread_names(primary.id(), "sweeper");
+    stop(primary);
+    assert!(
+        primary_threads.iter().any(|n| n == "sweeper"),
+        "{primary_threads:?}"
+    );
+
+    let (replica, _) = spawn_until(
+        &[&args[..], &["--read-only"]].concat(),
+        "listening on",
+        false,
+    );
+    let names = thread_names(replica.id(), "replica-followe");
+    stop(replica);
+    // tiny_http's own threads carry the process name; every thread hangar starts is named.
+    // Linux keeps 15 bytes of a name: "replica-follower" reads "replica-followe".
+    let unexpected: Vec<&String> = names
+        .iter()
+        .filter(|n| !matches!(n.as_str(), "hangar" | "ctrl-c" | "replica-followe"))
+        .filter(|n| !n.starts_with("http-"))
+        .collect();
+    assert!(unexpected.is_empty(), "a replica runs {unexpected:?}");
+    assert!(names.iter().any(|n| n == "replica-followe"), "{names:?}");
+}
