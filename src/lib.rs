@@ -23,8 +23,10 @@ pub mod metrics;
 pub mod ops;
 pub mod registry;
 pub mod replica;
+pub mod scheduler;
 pub mod usage;
 pub mod wire;
+pub mod work;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -99,17 +101,27 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
-    let background = if ctx.db.is_read_only() {
-        vec![replica::spawn(Arc::clone(&ctx))
-            .map_err(|e| format!("cannot start the replica follower: {e}"))?]
-    } else {
-        vec![liveness::spawn(Arc::clone(&ctx))
-            .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?]
-    };
-    Ok(ServerHandle {
+    let mut handle = ServerHandle {
         ctx,
         http: Some(http),
-        background,
+        background: Vec::new(),
         _serve_lock: serve_lock,
-    })
+    };
+    // On an error below, dropping `handle` stops what was already started.
+    if handle.ctx.db.is_read_only() {
+        // A replica writes nothing (no sweeper, no scheduler); it follows the file.
+        handle.background.push(
+            replica::spawn(Arc::clone(&handle.ctx))
+                .map_err(|e| format!("cannot start the replica follower: {e}"))?,
+        );
+    } else {
+        handle.background.push(
+            liveness::spawn(Arc::clone(&handle.ctx))
+                .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?,
+        );
+        handle
+            .background
+            .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    }
+    Ok(handle)
 }
