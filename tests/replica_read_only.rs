@@ -300,3 +300,19 @@ fn read_only_refuses_a_schema_it_does_not_know_and_leaves_the_file_alone() {
     assert!(err.contains("no database at"), "{err}");
     assert!(!missing.exists(), "a read-only open created the file");
 }
+
+#[test]
+fn a_replica_whose_file_is_being_recreated_answers_503_then_recovers() {
+    let mut s = TestServer::start();
+    s.stop();
+    let db = s.db_path();
+    let r = s.read_only_follower(|_| {});
+    r.get("/api/me", &r.owner_token).expect(200);
+    // What a follower restart does: the file goes away, then a fresh restore renames in.
+    let aside = db.with_extension("aside");
+    std::fs::rename(&db, &aside).unwrap();
+    r.get("/api/me", &r.owner_token).expect_error(503, "busy");
+    r.get("/healthz", "").expect(503);
+    std::fs::rename(&aside, &db).unwrap();
+    r.get("/api/me", &r.owner_token).expect(200);
+}

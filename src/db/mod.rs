@@ -244,6 +244,11 @@ impl Db {
                 f(&Conn(&conn))
             }
             Connections::PerRead(path) => {
+                // The follower's file is briefly missing while the replicator recreates it:
+                // a moment to wait out (503), not a server fault.
+                if !path.exists() {
+                    return Err(DbError::Busy.into());
+                }
                 let conn = connect_read_only(path)?;
                 f(&Conn(&conn))
             }
