@@ -199,7 +199,7 @@ fn a_replica_sees_each_new_write_at_its_next_request() {
 fn a_replica_event_stream_delivers_the_primarys_new_events() {
     let s = TestServer::start();
     let w = World::seed(&s);
-    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let rt = s.register_runtime(&w.member_daemon, "m", "claude");
     let r = s.read_only_follower(|_| {});
     let mut stream = SseClient::connect(&r.base, &s.ws, &w.admin, None);
     assert_eq!(stream.status, 200);
@@ -218,11 +218,11 @@ fn a_replica_event_stream_delivers_the_primarys_new_events() {
             .unwrap_or_else(|| panic!("event {i} never reached the replica's stream"));
         assert!(written.elapsed() < hangar::replica::POLL_INTERVAL * 3);
         assert_eq!(event.event, "daemon:register");
-        assert_eq!(event.id, s.last_event_id(&s.ws));
+        assert_eq!(event.id, s.last_event_id_in(&s.ws));
         assert_eq!(event.data["payload"]["runtime_id"], rt.as_str());
     }
     // A resumed stream replays from its cursor, as on the primary.
-    let primary = s.events_after(&s.ws, &w.admin, 0);
+    let primary = s.api_events(&s.ws, &w.admin, 0);
     let mut resumed = SseClient::connect(&r.base, &s.ws, &w.admin, Some(0));
     let replayed = resumed.take(primary.len(), Duration::from_secs(2));
     let ids: Vec<i64> = replayed.iter().map(|e| e.id).collect();

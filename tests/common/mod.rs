@@ -347,6 +347,7 @@ impl TestServer {
     }
 }
 
+pub mod ledger;
 pub mod sse;
 
 /// Registry helpers: daemon registration and the event outbox.
@@ -365,7 +366,7 @@ impl TestServer {
     }
 
     /// Registers one runtime and returns its id.
-    pub fn runtime(&self, daemon_token: &str, daemon_id: &str, provider: &str) -> String {
+    pub fn register_runtime(&self, daemon_token: &str, daemon_id: &str, provider: &str) -> String {
         let r = self
             .register(daemon_token, daemon_id, &[(provider, provider)])
             .expect(200);
@@ -376,7 +377,7 @@ impl TestServer {
     }
 
     /// Every event of `ws` after `after`, oldest first (through the API).
-    pub fn events_after(&self, ws: &str, token: &str, after: i64) -> Vec<Value> {
+    pub fn api_events(&self, ws: &str, token: &str, after: i64) -> Vec<Value> {
         let r = self
             .get(
                 &format!("/api/workspaces/{ws}/events?after={after}&limit=1000"),
@@ -386,8 +387,8 @@ impl TestServer {
         r.body["events"].as_array().expect("events").clone()
     }
 
-    /// The newest event id of `ws` (0 when none), as a cursor for `events_after`.
-    pub fn last_event_id(&self, ws: &str) -> i64 {
+    /// The newest event id of `ws` (0 when none), as a cursor for `api_events`.
+    pub fn last_event_id_in(&self, ws: &str) -> i64 {
         self.sql()
             .query_row(
                 "SELECT COALESCE(MAX(id), 0) FROM event WHERE workspace_id = ?1",
