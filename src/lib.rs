@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod ops;
 pub mod registry;
 pub mod replica;
+pub mod retire;
 pub mod scheduler;
 pub mod usage;
 pub mod wire;
