@@ -166,6 +166,16 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
     }
     let route = router::resolve(&req.method, &segments).map_err(|e| (e, "unmatched"))?;
     let label = route.pattern;
+    // The one place a read-only replica refuses writes, whoever asks.
+    if ctx.db.is_read_only() && router::Route::writes(&req.method) {
+        return Err((
+            ApiError::unavailable(
+                "read_only",
+                "this hangar is a read-only replica; send writes to the primary",
+            ),
+            label,
+        ));
+    }
     let now = ctx.now_ms();
     let authorization = req.header("authorization");
     let caller = match route.auth {
