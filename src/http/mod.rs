@@ -99,9 +99,7 @@ fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
 
 fn refuse(rq: tiny_http::Request) {
     let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
-    if let Err(e) = rq.respond(to_response(error_reply(&err))) {
-        log::debug!("client went away: {e}");
-    }
+    answer(rq, to_response(error_reply(&err)), false);
 }
 
 fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
@@ -117,7 +115,8 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
             )
         })
         .collect();
-    let (reply, label) = match dispatch(ctx, &mut rq, &mut req) {
+    let mut body_read = false;
+    let (reply, label) = match dispatch(ctx, &mut rq, &mut req, &mut body_read) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
     };
@@ -137,9 +136,7 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
         body => Reply { body, ..reply },
     };
     let status = reply.status;
-    if let Err(e) = rq.respond(to_response(reply)) {
-        log::debug!("client went away: {e}");
-    }
+    answer(rq, to_response(reply), body_read);
     let took = started.elapsed();
     metrics::record_request(label, status, took);
     let ms = took.as_secs_f64() * 1000.0;
@@ -149,8 +146,15 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
 type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
 
 /// Everything between the raw request and the reply, in the contract's error order:
-/// route (404/405) → 401 → 413 → the handler's own 400/404/403/409.
-fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched {
+/// route (404/405) → 401 → 413 → the handler's own 400/404/403/409. Only writes read a
+/// body (GET routes take none), so no unauthenticated request can make a worker wait on a
+/// client's body; `body_read` tells the caller whether it was read.
+fn dispatch(
+    ctx: &Ctx,
+    rq: &mut tiny_http::Request,
+    req: &mut Req,
+    body_read: &mut bool,
+) -> Dispatched {
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let is_api = matches!(
         segments.first(),
@@ -172,7 +176,13 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
         Auth::Daemon => auth::authenticate(&ctx.db, authorization, TokenKind::Daemon, now),
     }
     .map_err(|e| (e, label))?;
-    req.body = read_body(rq).map_err(|e| (e, label))?;
+    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err((ApiError::payload_too_large(MAX_BODY_BYTES), label));
+    }
+    if router::Route::writes(&req.method) {
+        *body_read = true;
+        req.body = read_body(rq).map_err(|e| (e, label))?;
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(ctx, &caller, req)));
     match outcome {
         Ok(Ok(reply)) => Ok((reply, label)),
@@ -191,12 +201,9 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
     }
 }
 
-/// Reads the body, refusing anything over the cap before reading it when the length is
-/// declared, and after `MAX_BODY_BYTES + 1` bytes when it is not.
+/// Reads the body (a declared length over the cap was refused before), refusing a body
+/// without a declared length after `MAX_BODY_BYTES + 1` bytes.
 fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
-    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-    }
     let mut body = Vec::new();
     rq.as_reader()
         .take(MAX_BODY_BYTES as u64 + 1)
@@ -208,7 +215,61 @@ fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+/// Sends `response`, on this thread unless the client may still owe body bytes.
+fn answer(rq: tiny_http::Request, response: Response, body_read: bool) {
+    if has_unread_body(&rq, body_read) {
+        respond_off_worker(rq, response);
+    } else if let Err(e) = rq.respond(response) {
+        log::debug!("client went away: {e}");
+    }
+}
+
+/// Whether body bytes the client declared may still be on the wire: answering such a
+/// request drops it, and tiny_http then reads the rest of the body to keep the connection in
+/// step — for as long as the client takes to send it.
+fn has_unread_body(rq: &tiny_http::Request, body_read: bool) -> bool {
+    let chunked = rq
+        .headers()
+        .iter()
+        .any(|h| h.field.equiv("Transfer-Encoding"));
+    !body_read && (chunked || rq.body_length().is_some_and(|n| n > 0))
+}
+
+/// Largest unread chunked body drained before answering; past it the connection is left to
+/// tiny_http, which finds no request line in the rest and closes it.
+const MAX_CHUNKED_DRAIN: u64 = 16 * MAX_BODY_BYTES as u64;
+
+/// Answers on a short-lived thread, so a client that declared a body and never sends it
+/// (or sends it slowly) holds that thread and its connection, never an API worker. A
+/// declared length is answered first and drained by tiny_http afterwards, so an oversized
+/// body is refused without being read; a chunked body is drained first (a partly read
+/// chunked body would leave the rest of its data to be parsed as the next request).
+fn respond_off_worker(mut rq: tiny_http::Request, response: Response) {
+    let spawned = std::thread::Builder::new()
+        .name("http-drain".into())
+        .spawn(move || {
+            if rq.body_length().is_none() {
+                let drained = std::io::copy(
+                    &mut rq.as_reader().take(MAX_CHUNKED_DRAIN),
+                    &mut std::io::sink(),
+                );
+                if let Err(e) = drained {
+                    log::debug!("client went away while its body was drained: {e}");
+                }
+            }
+            if let Err(e) = rq.respond(response) {
+                log::debug!("client went away: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        // The closure is dropped with the request: tiny_http answers it with an empty 500.
+        log::error!("cannot start a thread to answer a request: {e}");
+    }
+}
+
+type Response = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+
+fn to_response(reply: Reply) -> Response {
     let (content_type, bytes) = match reply.body {
         Body::Json(value) => (
             "application/json".to_string(),
