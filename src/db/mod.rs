@@ -13,6 +13,7 @@ pub mod runtimes;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 

@@ -5,8 +5,8 @@ use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
-    agents, autopilots, daemon, daemon_tasks, events, health, me, members, metrics, runtimes,
-    squads, tasks, tokens, workspaces,
+    agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
+    runtimes, squads, tasks, tokens, usage, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -236,6 +236,68 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "daemon", "tasks", _, "fail"] => vec![(
             "POST",
             r("/api/daemon/tasks/{id}/fail", Daemon, daemon_tasks::fail),
+        )],
+
+        ["api", "pricing"] => vec![("GET", r("/api/pricing", User, usage::pricing))],
+        ["api", "runtimes", _, "usage"] => vec![(
+            "GET",
+            r("/api/runtimes/{id}/usage", User, usage::runtime_usage),
+        )],
+        ["api", "runtimes", _, "usage", "by-agent"] => vec![(
+            "GET",
+            r(
+                "/api/runtimes/{id}/usage/by-agent",
+                User,
+                usage::runtime_by_agent,
+            ),
+        )],
+        ["api", "runtimes", _, "usage", "by-hour"] => vec![(
+            "GET",
+            r(
+                "/api/runtimes/{id}/usage/by-hour",
+                User,
+                usage::runtime_by_hour,
+            ),
+        )],
+        ["api", "runtimes", _, "activity"] => vec![(
+            "GET",
+            r("/api/runtimes/{id}/activity", User, usage::runtime_activity),
+        )],
+        ["api", "workspaces", _, "usage", "daily"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/daily",
+                User,
+                usage::workspace_daily,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "summary"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/summary",
+                User,
+                usage::workspace_summary,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "by-runtime"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/by-runtime",
+                User,
+                usage::workspace_by_runtime,
+            ),
+        )],
+        ["api", "workspaces", _, "usage", "by-agent"] => vec![(
+            "GET",
+            r(
+                "/api/workspaces/{ws}/usage/by-agent",
+                User,
+                usage::workspace_by_agent,
+            ),
+        )],
+        ["api", "daemon", "tasks", _, "usage"] => vec![(
+            "POST",
+            r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report),
         )],
         _ => return None,
     })

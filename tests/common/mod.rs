@@ -325,6 +325,7 @@ impl World {
     }
 }
 
+pub mod ledger;
 pub mod sse;
 
 /// Registry helpers: daemon registration and the event outbox.

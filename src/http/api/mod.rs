@@ -4,6 +4,7 @@ pub mod agents;
 pub mod autopilots;
 pub mod daemon;
 pub mod daemon_tasks;
+pub mod daemon_usage;
 pub mod events;
 pub mod health;
 pub mod me;
@@ -13,6 +14,7 @@ pub mod runtimes;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
+pub mod usage;
 pub mod workspaces;
 
 use crate::auth::Caller;
