@@ -55,7 +55,9 @@ fn a_report_is_recorded_with_its_event_and_echoed() {
     assert_eq!(rows[1]["cost_usd"], Value::Null);
     assert_eq!(ledger_rows(&s), 2);
     // The task view carries the same rows.
-    let task = s.get(&format!("/api/tasks/{}", rig.task), &w.member).expect(200);
+    let task = s
+        .get(&format!("/api/tasks/{}", rig.task), &w.member)
+        .expect(200);
     assert_eq!(task.body["usage"], r.body["usage"]);
     let (kind, payload): (String, String) = s
         .sql()
