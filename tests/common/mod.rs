@@ -465,3 +465,6 @@ impl TestServer {
             .expect("task row")
     }
 }
+
+/// Raw HTTP over TcpStream and a seeded PRNG, for the hardening tests.
+pub mod raw;
