@@ -9,6 +9,7 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod sse;
+mod unstick;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -42,7 +43,7 @@ impl HttpServer {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
         let server = Arc::new(server);
-        let workers = (0..ctx.config.workers.max(1))
+        let mut workers: Vec<JoinHandle<()>> = (0..ctx.config.workers.max(1))
             .map(|i| {
                 let server = Arc::clone(&server);
                 let ctx = Arc::clone(&ctx);
@@ -52,6 +53,7 @@ impl HttpServer {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
+        workers.push(unstick::spawn(addr, Arc::clone(&ctx)).map_err(|e| e.to_string())?);
         Ok(HttpServer {
             server,
             workers,
@@ -99,7 +101,7 @@ fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
 
 fn refuse(rq: tiny_http::Request) {
     let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
-    answer(rq, to_response(error_reply(&err)), false);
+    answer(rq, error_reply(&err), false);
 }
 
 fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
@@ -136,7 +138,7 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
         body => Reply { body, ..reply },
     };
     let status = reply.status;
-    answer(rq, to_response(reply), body_read);
+    answer(rq, reply, body_read);
     let took = started.elapsed();
     metrics::record_request(label, status, took);
     let ms = took.as_secs_f64() * 1000.0;
@@ -168,6 +170,16 @@ fn dispatch(
     }
     let route = router::resolve(&req.method, &segments).map_err(|e| (e, "unmatched"))?;
     let label = route.pattern;
+    // The one place a read-only replica refuses writes, whoever asks.
+    if ctx.db.is_read_only() && router::Route::writes(&req.method) {
+        return Err((
+            ApiError::unavailable(
+                "read_only",
+                "this hangar is a read-only replica; send writes to the primary",
+            ),
+            label,
+        ));
+    }
     let now = ctx.now_ms();
     let authorization = req.header("authorization");
     let caller = match route.auth {
@@ -215,11 +227,11 @@ fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-/// Sends `response`, on this thread unless the client may still owe body bytes.
-fn answer(rq: tiny_http::Request, response: Response, body_read: bool) {
+/// Sends `reply`, on this thread unless the client may still owe body bytes.
+fn answer(rq: tiny_http::Request, reply: Reply, body_read: bool) {
     if has_unread_body(&rq, body_read) {
-        respond_off_worker(rq, response);
-    } else if let Err(e) = rq.respond(response) {
+        respond_off_worker(rq, reply);
+    } else if let Err(e) = send(rq, reply) {
         log::debug!("client went away: {e}");
     }
 }
@@ -241,10 +253,11 @@ const MAX_CHUNKED_DRAIN: u64 = 16 * MAX_BODY_BYTES as u64;
 
 /// Answers on a short-lived thread, so a client that declared a body and never sends it
 /// (or sends it slowly) holds that thread and its connection, never an API worker. A
-/// declared length is answered first and drained by tiny_http afterwards, so an oversized
-/// body is refused without being read; a chunked body is drained first (a partly read
-/// chunked body would leave the rest of its data to be parsed as the next request).
-fn respond_off_worker(mut rq: tiny_http::Request, response: Response) {
+/// declared length is answered through tiny_http's `respond`, which writes the answer before
+/// dropping the request drains the body, so an oversized body is refused without being read
+/// (`send` takes the writer first, and taking it drains). A chunked body is drained first: a
+/// partly read one would leave the rest of its data to be parsed as the next request.
+fn respond_off_worker(mut rq: tiny_http::Request, reply: Reply) {
     let spawned = std::thread::Builder::new()
         .name("http-drain".into())
         .spawn(move || {
@@ -257,6 +270,11 @@ fn respond_off_worker(mut rq: tiny_http::Request, response: Response) {
                     log::debug!("client went away while its body was drained: {e}");
                 }
             }
+            let (status, headers, bytes) = parts(reply);
+            let mut response = tiny_http::Response::from_data(bytes).with_status_code(status);
+            for h in headers {
+                response.add_header(h);
+            }
             if let Err(e) = rq.respond(response) {
                 log::debug!("client went away: {e}");
             }
@@ -267,9 +285,41 @@ fn respond_off_worker(mut rq: tiny_http::Request, response: Response) {
     }
 }
 
-type Response = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+/// Answers `rq` with `reply` in one write. tiny_http's own `respond` writes the head and the
+/// body separately, and without TCP_NODELAY (which tiny_http cannot set) Nagle's algorithm then
+/// holds any body over about 1 KiB until the client's delayed ACK: 40 ms per response on a
+/// keep-alive connection. One buffer, one write, no wait. A HEAD answer carries no body.
+fn send(rq: tiny_http::Request, reply: Reply) -> std::io::Result<()> {
+    use std::io::Write;
+    let (status, headers, bytes) = parts(reply);
+    let tiny_http::HTTPVersion(major, minor) = rq.http_version().clone();
+    let status = tiny_http::StatusCode(status);
+    let mut out = Vec::with_capacity(bytes.len() + 256);
+    write!(
+        out,
+        "HTTP/{major}.{minor} {} {}\r\n",
+        status.0,
+        status.default_reason_phrase()
+    )?;
+    for h in headers {
+        write!(out, "{h}\r\n")?;
+    }
+    // 1xx, 204 and 304 carry no body and no length.
+    let bodiless = matches!(status.0, 100..=199 | 204 | 304);
+    if !bodiless {
+        write!(out, "Content-Length: {}\r\n", bytes.len())?;
+    }
+    out.extend_from_slice(b"\r\n");
+    if rq.method() != &tiny_http::Method::Head && !bodiless {
+        out.extend_from_slice(&bytes);
+    }
+    let mut writer = rq.into_writer();
+    writer.write_all(&out)?;
+    writer.flush()
+}
 
-fn to_response(reply: Reply) -> Response {
+/// A reply's status, headers (Content-Type first) and body bytes.
+fn parts(reply: Reply) -> (u16, Vec<tiny_http::Header>, Vec<u8>) {
     let (content_type, bytes) = match reply.body {
         Body::Json(value) => (
             "application/json".to_string(),
@@ -286,15 +336,16 @@ fn to_response(reply: Reply) -> Response {
             (String::new(), Vec::new())
         }
     };
-    let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
     let content_type =
         (!content_type.is_empty()).then_some(("Content-Type", content_type.as_str()));
     let extra = reply.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let mut headers = Vec::new();
     for (name, value) in content_type.into_iter().chain(extra) {
+        // `Header::from_bytes` refuses what cannot be a header (no CR/LF injection).
         match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            Ok(h) => response.add_header(h),
+            Ok(h) => headers.push(h),
             Err(()) => log::error!("dropped an invalid response header {name:?}"),
         }
     }
-    response
+    (reply.status, headers, bytes)
 }

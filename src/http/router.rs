@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
     agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    runtimes, squads, tasks, tokens, usage, workspaces,
+    retire, runtimes, squads, tasks, tokens, usage, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -114,6 +114,8 @@ const ENDPOINTS: &[(&str, Route)] = &[
     ("GET",    r("/api/workspaces/{ws}/runtimes",             User,   runtimes::list)),
     ("GET",    r("/api/runtimes/{id}",                        User,   runtimes::get)),
     ("PATCH",  r("/api/runtimes/{id}",                        User,   runtimes::patch)),
+    ("DELETE", r("/api/runtimes/{id}",                        User,   retire::delete_strict)),
+    ("POST",   r("/api/runtimes/{id}/archive-agents-and-delete", User, retire::archive_agents_and_delete)),
 
     // The daemon protocol (daemon tokens).
     ("POST",   r("/api/daemon/register",                      Daemon, daemon::register)),

@@ -314,6 +314,13 @@ fn usage(_: &Scene) -> Option<Value> {
     )
 }
 
+fn expected_agent(sc: &Scene) -> Option<Value> {
+    Some(json!({"expected_active_agent_ids": [sc.agent]}))
+}
+fn expected_nobody(_: &Scene) -> Option<Value> {
+    Some(json!({"expected_active_agent_ids": []}))
+}
+
 // --- extra setup per row ---
 
 fn nothing(_: &TestServer, _: &Callers, _: &mut Scene) {}
@@ -330,6 +337,14 @@ fn claim_start(s: &TestServer, c: &Callers, sc: &mut Scene) {
 fn archive_agent(s: &TestServer, c: &Callers, sc: &mut Scene) {
     let path = format!("/api/agents/{}/archive", sc.agent);
     s.post(&path, &c.rowner, json!({})).expect(200);
+}
+fn archive_squad(s: &TestServer, c: &Callers, sc: &mut Scene) {
+    let path = format!("/api/squads/{}/archive", sc.squad);
+    s.post(&path, &c.rowner, json!({})).expect(200);
+}
+fn archive_squad_and_agent(s: &TestServer, c: &Callers, sc: &mut Scene) {
+    archive_squad(s, c, sc);
+    archive_agent(s, c, sc);
 }
 fn make_public(s: &TestServer, c: &Callers, sc: &mut Scene) {
     let path = format!("/api/runtimes/{}", sc.runtime);
@@ -420,6 +435,17 @@ pub fn rows() -> Vec<Row> {
         row("GET", "/api/workspaces/{ws}/runtimes", "",           [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/runtimes/{id}", "",                      [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("PATCH", "/api/runtimes/{id}", "",                    [401, 401, 401, 404, 401, 403, 401, 200, 401, 200, 200], public, nothing),
+        // Retiring (§6): admins or the runtime's owner; 404 and 403 come before the 409s
+        // (an active agent; an active squad led by one of the runtime's agents; a stale plan).
+        row("DELETE", "/api/runtimes/{id}", "",                   [401, 401, 401, 404, 401, 403, 401, 409, 401, 409, 409], none, nothing),
+        row("DELETE", "/api/runtimes/{id}", "its agent and squad archived",
+                                                                  [401, 401, 401, 404, 401, 403, 401, 200, 401, 200, 200], none, archive_squad_and_agent),
+        row("POST", "/api/runtimes/{id}/archive-agents-and-delete", "",
+                                                                  [401, 401, 401, 404, 401, 403, 401, 200, 401, 200, 200], expected_agent, archive_squad),
+        row("POST", "/api/runtimes/{id}/archive-agents-and-delete", "squad still active",
+                                                                  [401, 401, 401, 404, 401, 403, 401, 409, 401, 409, 409], expected_agent, nothing),
+        row("POST", "/api/runtimes/{id}/archive-agents-and-delete", "stale plan",
+                                                                  [401, 401, 401, 404, 401, 403, 401, 409, 401, 409, 409], expected_nobody, archive_squad),
 
         // The daemon protocol (§3). Registering the owner's (daemon_id, provider) from
         // another member's daemon is 409 runtime_owned_by_another_user; another workspace
