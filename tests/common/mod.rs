@@ -671,3 +671,6 @@ impl TestServer {
         keyed.into_iter().map(|(_, id)| id).collect()
     }
 }
+
+/// Raw HTTP over TcpStream and a seeded PRNG, for the hardening tests.
+pub mod raw;
