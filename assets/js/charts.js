@@ -24,7 +24,7 @@ export function niceScale(max, ticks = 4) {
 }
 
 /**
- * Stacked bars. opts: {width, height, categories, series:[{key,label}], value(cat,key),
+ * Stacked bars. opts: {width, height, categories, series:[{key,label,color?}], value(cat,key),
  * axis(n) → tick text, fmt(n) → tooltip value text, catLabel(cat) → x label,
  * catTitle(cat) → tooltip heading, name}.
  */
@@ -61,7 +61,7 @@ export function stackedBars(opts) {
       if (v <= 0) return;
       lines.push(`${se.label}: ${fmt(v)}`);
       svg.append(s('rect', {
-        class: ['bar', seriesClass(si)], x, width: barW, y: y(base + v), height: Math.max(0.5, y(base) - y(base + v)),
+        class: ['bar', seriesClass(se.color ?? si)], x, width: barW, y: y(base + v), height: Math.max(0.5, y(base) - y(base + v)),
         'data-cat': cat, 'data-series': se.key, 'data-value': v,
       }));
       base += v;
@@ -80,7 +80,7 @@ export function stackedBars(opts) {
 /** A legend of series keys with their colours. */
 export function legend(series) {
   return h('ul', { class: 'legend' }, series.map((se, i) => h('li', {},
-    h('span', { class: ['sw', seriesClass(i)] }), se.label)));
+    h('span', { class: ['sw', seriesClass(se.color ?? i)] }), se.label)));
 }
 
 /**

@@ -82,6 +82,18 @@ export function seriesOf(rows, metric) {
     .map((se) => ({ ...se, label: se.acc.priced ? se.model : `${se.model} (unpriced)` }));
 }
 
+/**
+ * Gives each series the colour index of its model in `palette` (model → index), so a model
+ * keeps its colour across the charts of a page; unknown models take the next free indexes.
+ */
+export function colourBy(series, palette) {
+  for (const se of series) {
+    if (!palette.has(se.model)) palette.set(se.model, palette.size);
+    se.color = palette.get(se.model);
+  }
+  return series;
+}
+
 /** The value a chart plots for an accumulator: dollars, or all tokens. */
 export function metricValue(acc, metric) {
   if (!acc) return 0;

@@ -80,5 +80,6 @@ export async function render(ctx, root) {
   put(root, h('h1', {}, 'Connect a machine'), guide,
     h('section', { class: 'panel' }, h('h2', {}, ctx.isAdmin ? 'Daemon tokens of this workspace' : 'Your daemon tokens'), list));
   await load();
+  root.dataset.ready = 'true';
   return {};
 }

@@ -120,7 +120,7 @@ export async function render(ctx, root) {
           h('div', { class: 'value', 'data-tip': int(all.output) }, compact(all.output))),
         h('div', { class: 'kpi', 'data-kpi': 'tasks', 'data-value': all.tasks }, h('div', { class: 'label', 'data-tip': 'Tasks with usage; a task that used two models counts twice' }, 'Tasks'),
           h('div', { class: 'value' }, int(all.tasks)))),
-      panel(`Daily ${state.metric} by model`, dailyChart(d.dates, d.daily.map((r) => ({ ...r, provider: '' })), state.metric, disposers, 'ws-daily'), csvButton('daily', `usage-daily-${state.days}d.csv`)),
+      panel(`Daily ${state.metric} by model`, dailyChart(d.dates, d.daily, state.metric, disposers, new Map(), 'ws-daily'), csvButton('daily', `usage-daily-${state.days}d.csv`)),
       panel('By model', summaryTable(d.summary), csvButton('summary', `usage-summary-${state.days}d.csv`)),
       h('div', { class: 'grid-2' },
         panel('Top agents', topTable('top-agents', d.byAgent, agentLabel, 'agent_id'), csvButton('by-agent', `usage-by-agent-${state.days}d.csv`)),

@@ -24,8 +24,8 @@ export function panel(title, body, ...tools) {
 }
 
 /** Daily stacked bars by model over `dates`. Registers its resize watcher in `disposers`. */
-export function dailyChart(dates, rows, metric, disposers, name = 'daily') {
-  const series = U.seriesOf(rows, metric);
+export function dailyChart(dates, rows, metric, disposers, palette, name = 'daily') {
+  const series = U.colourBy(U.seriesOf(rows, metric), palette);
   const cells = U.groupBy(rows, (r) => `${r.date}|${U.modelKey(r)}`);
   const holder = h('div', { class: 'chart-holder' });
   disposers.push(responsive(holder, (width) => stackedBars({
@@ -54,8 +54,8 @@ export function heatmapView(today, rows, disposers) {
 }
 
 /** Usage by local hour of day, stacked by model. */
-export function hourChart(rows, metric, disposers) {
-  const series = U.seriesOf(rows, metric);
+export function hourChart(rows, metric, disposers, palette) {
+  const series = U.colourBy(U.seriesOf(rows, metric), palette);
   const cells = U.groupBy(rows, (r) => `${r.hour}|${U.modelKey(r)}`);
   const hours = Array.from({ length: 24 }, (_, i) => i);
   const holder = h('div', { class: 'chart-holder' });

@@ -166,6 +166,8 @@ export async function render(ctx, root) {
     disposers.forEach((d) => d());
     disposers = [];
     const u = state.usage;
+    // One colour per model on the whole page, in the order of the window's cost.
+    const palette = new Map();
     const span = `${u.dates[0]} – ${u.today} in ${u.zone}`;
     const csv = (label, path, file) => h('button', {
       type: 'button', class: 'small', 'data-csv': file,
@@ -177,10 +179,10 @@ export async function render(ctx, root) {
     put(body,
       h('p', { class: 'muted', 'data-window': span }, `Last ${state.range} days (${span}), compared with the ${state.range} days before.`),
       drawKpis(),
-      V.panel(`Daily ${state.metric} by model`, V.dailyChart(u.dates, u.current, state.metric, disposers)),
+      V.panel(`Daily ${state.metric} by model`, V.dailyChart(u.dates, u.current, state.metric, disposers, palette)),
       h('div', { class: 'grid-2' },
         V.panel('Daily cost, last 26 weeks', V.heatmapView(u.today, u.daily, disposers)),
-        V.panel(`${state.metric === 'cost' ? 'Cost' : 'Tokens'} by hour of day`, V.hourChart(u.byHour, state.metric, disposers)),
+        V.panel(`${state.metric === 'cost' ? 'Cost' : 'Tokens'} by hour of day`, V.hourChart(u.byHour, state.metric, disposers, palette)),
         V.panel('Tasks started by hour of day', V.activityChart(u.activity, disposers))),
       V.panel('By agent', V.agentTable(u.byAgent, agentName),
         csv('CSV', `${base}/usage/by-agent${api.qs(tzq)}`, `${slug}-by-agent.csv`)),
