@@ -157,3 +157,19 @@ export function confirmDialog(title, message, confirmLabel, { danger = false } =
     dialog.addEventListener('close', () => { if (!answered) resolve(false); });
   });
 }
+
+/**
+ * Labels every body/foot cell of a table with its column heading (data-label), so the phone
+ * layout can show each row as a card; the first cell is the card's title.
+ */
+export function cardify(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const tr of table.querySelectorAll('tbody tr, tfoot tr')) {
+    [...tr.children].forEach((td, i) => {
+      if (i === 0) td.classList.add('name');
+      else if (heads[i] && !td.hasAttribute('data-label')) td.setAttribute('data-label', heads[i]);
+    });
+  }
+  table.classList.add('cards');
+  return table;
+}

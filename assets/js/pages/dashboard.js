@@ -3,7 +3,7 @@
 // agents and runtimes — deleted ones labelled, since workspace reports keep their usage.
 
 import * as api from '../api.js';
-import { h, put, segmented, toast } from '../dom.js';
+import { cardify, h, put, segmented, toast } from '../dom.js';
 import { compact, int, money, usd } from '../format.js';
 import { coalescer } from '../live.js';
 import * as U from '../usage.js';
@@ -77,8 +77,8 @@ export async function render(ctx, root) {
 
   function topTable(name, rows, label, idField) {
     const top = rows.slice(0, TOP);
-    return h('div', { class: 'table-scroll' }, h('table', { class: 'table', 'data-table': name },
-      h('thead', {}, h('tr', {}, ['', 'Tasks', 'Tokens', 'Cost'].map((t, i) => h('th', { class: i ? 'num' : null }, t)))),
+    return h('div', { class: 'table-scroll' }, cardify(h('table', { class: 'table', 'data-table': name },
+      h('thead', {}, h('tr', {}, [name === 'top-agents' ? 'Agent' : 'Runtime', 'Tasks', 'Tokens', 'Cost'].map((t, i) => h('th', { class: i ? 'num' : null }, t)))),
       h('tbody', {}, top.length ? top.map((r) => {
         const acc = U.addRow(U.emptyAcc(), r);
         return h('tr', { [`data-${idField.replace('_id', '')}-id`]: r[idField] },
@@ -86,13 +86,13 @@ export async function render(ctx, root) {
           h('td', { class: 'num', 'data-tip': `${int(acc.input)} in · ${int(acc.output)} out · ${int(acc.cacheRead)} cache read · ${int(acc.cacheWrite)} cache write` }, compact(U.tokens(acc))),
           h('td', { class: 'num' }, money(r.cost_usd, r.unpriced_tokens)));
       }) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No usage in this range.'))),
-      rows.length > TOP ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 4, class: 'muted' }, `and ${rows.length - TOP} more (in the CSV)`))) : null));
+      rows.length > TOP ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 4, class: 'muted' }, `and ${rows.length - TOP} more (in the CSV)`))) : null)));
   }
 
   function summaryTable(rows) {
     const all = U.total(rows);
     const tokenCells = (acc) => [acc.input, acc.output, acc.cacheRead, acc.cacheWrite].map((n) => h('td', { class: 'num' }, int(n)));
-    return h('div', { class: 'table-scroll' }, h('table', { class: 'table', 'data-table': 'summary' },
+    return h('div', { class: 'table-scroll' }, cardify(h('table', { class: 'table', 'data-table': 'summary' },
       h('thead', {}, h('tr', {}, ['Model', 'Tokens in', 'Tokens out', 'Cache read', 'Cache write', 'Tasks', 'Cost']
         .map((t, i) => h('th', { class: i ? 'num' : null }, t)))),
       h('tbody', {}, rows.length ? rows.map((r) => {
@@ -101,7 +101,7 @@ export async function render(ctx, root) {
           h('td', { class: 'num' }, int(r.task_count)), h('td', { class: 'num' }, money(r.cost_usd, r.unpriced_tokens)));
       }) : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No usage in this range.'))),
       rows.length > 1 ? h('tfoot', {}, h('tr', {}, h('td', {}, 'Total'), tokenCells(all), h('td', { class: 'num' }, int(all.tasks)),
-        h('td', { class: 'num' }, money(U.cost(all), all.unpriced)))) : null));
+        h('td', { class: 'num' }, money(U.cost(all), all.unpriced)))) : null)));
   }
 
   function draw() {

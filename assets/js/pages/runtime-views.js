@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import { heatLegend, heatmap, legend, responsive, stackedBars } from '../charts.js';
-import { h } from '../dom.js';
+import { cardify, h } from '../dom.js';
 import { compact, dayLabel, int, money, usd } from '../format.js';
 import * as U from '../usage.js';
 
@@ -89,10 +89,10 @@ function tokenCells(acc) {
 }
 
 function table(name, heads, rows, foot) {
-  return h('div', { class: 'table-scroll' }, h('table', { class: 'table', 'data-table': name },
+  return h('div', { class: 'table-scroll' }, cardify(h('table', { class: 'table', 'data-table': name },
     h('thead', {}, h('tr', {}, heads.map((t, i) => h('th', { class: i ? 'num' : null, scope: 'col' }, t)))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: heads.length, class: 'muted' }, 'No usage in this range.'))),
-    foot ? h('tfoot', {}, foot) : null));
+    foot ? h('tfoot', {}, foot) : null)));
 }
 
 /** Usage per agent (from the by-agent report), largest cost first. */
