@@ -27,11 +27,18 @@ export async function render(ctx, root) {
     const members = await api.get(`/api/workspaces/${ws}/members`);
     state.members = new Map(members.map((m) => [m.user_id, m]));
   };
+  // Costs are extra: if the report fails the list still shows, with the costs marked missing.
   const loadCosts = async () => {
     const report = (days) => api.get(`/api/workspaces/${ws}/usage/by-runtime${api.qs({ days, tz: ctx.zone })}`);
-    const [week, fortnight] = await Promise.all([report(7), report(14)]);
-    state.week = new Map(week.map((r) => [r.runtime_id, r]));
-    state.fortnight = new Map(fortnight.map((r) => [r.runtime_id, r]));
+    try {
+      const [week, fortnight] = await Promise.all([report(7), report(14)]);
+      state.week = new Map(week.map((r) => [r.runtime_id, r]));
+      state.fortnight = new Map(fortnight.map((r) => [r.runtime_id, r]));
+      state.costError = null;
+    } catch (e) {
+      if (e.status === 401) throw e;
+      state.costError = e;
+    }
   };
 
   const filters = h('div', { class: 'toolbar' });
@@ -72,6 +79,7 @@ export async function render(ctx, root) {
   }
 
   function costCell(r) {
+    if (state.costError) return h('span', { class: 'muted', 'data-tip': `costs unavailable: ${state.costError.message}` }, '—');
     const week = state.week.get(r.id);
     const both = state.fortnight.get(r.id);
     const cur = week ? week.cost_usd : null;
@@ -109,7 +117,8 @@ export async function render(ctx, root) {
     const online = state.runtimes.filter((r) => r.status === 'online').length;
     const machines = new Set(state.runtimes.map((r) => r.daemon_id || '')).size;
     const total = sumUsd(state.runtimes.map((r) => (state.week.get(r.id) || {}).cost_usd));
-    summary.textContent = `${state.runtimes.length} runtimes on ${machines} machine${machines === 1 ? '' : 's'} · ${online} online · ${usd(total || 0)} in the last 7 days`;
+    summary.textContent = `${state.runtimes.length} runtimes on ${machines} machine${machines === 1 ? '' : 's'} · ${online} online`
+      + (state.costError ? '' : ` · ${usd(total || 0)} in the last 7 days`);
 
     const groups = new Map();
     for (const r of state.runtimes.filter(matches)) {
