@@ -135,3 +135,9 @@ CREATE TABLE squad_member (
     PRIMARY KEY (squad_id, agent_id)
 );
 CREATE INDEX squad_member_by_agent ON squad_member(agent_id);
+
+-- step 4: how far each workspace's events have been pruned (answers 410 cursor_expired)
+CREATE TABLE event_pruned (
+    workspace_id TEXT PRIMARY KEY,
+    through_id   INTEGER NOT NULL
+);

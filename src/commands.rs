@@ -33,8 +33,14 @@ pub fn bind(addr: &str) -> Result<TcpListener, String> {
 fn wait_for_signal() -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .map_err(|e| format!("cannot install the signal handler: {e}"))?;
+    // A second signal while the graceful stop is under way means "now".
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("hangar: second signal, exiting at once");
+            std::process::exit(1);
+        }
+    })
+    .map_err(|e| format!("cannot install the signal handler: {e}"))?;
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -169,13 +175,13 @@ const DEMO_EMAIL: &str = "demo@localhost";
 pub fn demo(addr: &str, config: Config) -> Result<(), String> {
     let path = config.db_path.clone();
     let existed = path.exists();
-    let db = open(&path, OpenMode::ReadWrite)?;
-    if existed && db.application_id().map_err(|e| e.to_string())? != DEMO_APPLICATION_ID {
+    if existed && db::application_id_of(&path).map_err(|e| e.to_string())? != DEMO_APPLICATION_ID {
         return Err(format!(
             "{} was not created by `hangar demo`; refusing to use it (pass --db with a new file)",
             path.display()
         ));
     }
+    let db = open(&path, OpenMode::ReadWrite)?;
     let now = config.clock.now_ms();
     if !existed {
         db.set_application_id(DEMO_APPLICATION_ID)

@@ -7,6 +7,8 @@
 pub mod access;
 pub mod accounts;
 pub mod auth;
+pub mod bench;
+pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -16,7 +18,12 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod liveness;
+pub mod metrics;
+pub mod ops;
+pub mod registry;
 pub mod usage;
+pub mod wire;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -80,8 +87,9 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
     let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
-    let background = Vec::new();
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
+    let background = vec![liveness::spawn(Arc::clone(&ctx))
+        .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?];
     Ok(ServerHandle {
         ctx,
         http: Some(http),

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use hangar::bench::{self, Size};
+use hangar::check;
 use hangar::clock::SystemClock;
-use hangar::commands;
 use hangar::config::{default_workers, Config};
+use hangar::{commands, ops};
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +49,37 @@ enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write an online, consistent copy of the database to FILE, verify it, print its rows.
+    Backup {
+        file: PathBuf,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, env = "HANGAR_DB", default_value = "./hangar.db")]
+        db: PathBuf,
+    },
+    /// Check the database: SQLite integrity, foreign keys and hangar's invariants.
+    Check {
+        #[arg(long, env = "HANGAR_DB", default_value = "./hangar.db")]
+        db: PathBuf,
+    },
+    /// Run benchmarks (all, or those named) and print their figures.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Benchmarks to run [default: all].
+    names: Vec<String>,
+    /// Print the figures as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// small (quick) or large (figures worth quoting).
+    #[arg(long, default_value = "small", value_parser = Size::parse)]
+    size: Size,
+    /// Directory for the temporary databases [default: the system temp dir].
+    #[arg(long)]
+    db_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -123,8 +156,14 @@ impl ServeArgs {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // A benchmark's in-process server would otherwise log one access line per request.
+    let default_level = match cli.command {
+        Command::Bench(_) => "warn",
+        _ => "info",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
+        .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -177,6 +216,26 @@ fn run(cli: Cli) -> Result<(), String> {
             let token = commands::token_create(&db, &email, &name, daemon.as_deref(), &clock)?;
             print_token(token);
             Ok(())
+        }
+        Command::Backup { file, force, db } => {
+            let summary = ops::backup(&db, &file, force)?;
+            print!("{}", ops::backup_report(&summary));
+            Ok(())
+        }
+        Command::Check { db } => {
+            let outcomes = ops::check(&db)?;
+            print!("{}", check::report(&outcomes));
+            match outcomes.iter().filter(|o| !o.passed()).count() {
+                0 => Ok(()),
+                n => Err(format!("{n} of {} checks failed", outcomes.len())),
+            }
+        }
+        Command::Bench(args) => {
+            let options = bench::Options {
+                size: args.size,
+                db_dir: args.db_dir,
+            };
+            bench::run(&args.names, &options, args.json)
         }
     }
 }

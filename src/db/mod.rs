@@ -5,6 +5,7 @@
 mod migrate;
 
 pub mod events;
+pub mod maintenance;
 pub mod members;
 pub mod runtimes;
 pub mod tokens;
@@ -210,13 +211,13 @@ pub fn ping(c: &Conn) -> DbResult<()> {
     Ok(())
 }
 
-impl Db {
-    /// The file's `PRAGMA application_id` (0 unless hangar marked it).
-    pub fn application_id(&self) -> DbResult<i64> {
-        let conn = self.pool.get()?;
-        Ok(conn.query_row("PRAGMA application_id", [], |r| r.get(0))?)
-    }
+/// The `PRAGMA application_id` of an existing file, read without migrating or writing it.
+pub fn application_id_of(path: &Path) -> DbResult<i64> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    Ok(conn.query_row("PRAGMA application_id", [], |r| r.get(0))?)
+}
 
+impl Db {
     pub fn set_application_id(&self, id: i64) -> DbResult<()> {
         let conn = self.pool.get()?;
         conn.pragma_update(None, "application_id", id)?;

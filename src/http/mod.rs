@@ -8,6 +8,7 @@ pub mod assets;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sse;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use crate::auth::{self, Caller, TokenKind};
 use crate::ctx::Ctx;
 use crate::error::ApiError;
+use crate::metrics;
 use request::{Req, MAX_BODY_BYTES};
 use response::{error_reply, Body, Reply};
 use router::Auth;
@@ -27,8 +29,12 @@ use router::Auth;
 pub struct HttpServer {
     server: Arc<tiny_http::Server>,
     workers: Vec<JoinHandle<()>>,
+    ctx: Arc<Ctx>,
     pub addr: SocketAddr,
 }
+
+/// How long shutdown waits for event streams to notice it and close their connections.
+const STREAM_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl HttpServer {
     /// Starts `ctx.config.workers` workers on an already bound listener.
@@ -49,36 +55,56 @@ impl HttpServer {
         Ok(HttpServer {
             server,
             workers,
+            ctx,
             addr,
         })
     }
 
-    /// Waits for the workers (which exit once shutdown has begun) and closes the listener.
+    /// Waits for the workers (which exit once shutdown has begun, after the request in hand),
+    /// closes the listener (dropping the last `Server` stops its accept thread) and gives event
+    /// streams (woken by the shutdown) a moment to close their connections.
     pub fn join(self) {
-        self.server.unblock();
+        // One wake-up per worker, so idle ones need not wait out their poll.
+        for _ in &self.workers {
+            self.server.unblock();
+        }
         for w in self.workers {
             let _ = w.join();
         }
-    }
-}
-
-fn worker(server: &tiny_http::Server, ctx: &Ctx) {
-    loop {
-        match server.recv_timeout(Duration::from_millis(100)) {
-            Ok(Some(rq)) => handle(ctx, rq),
-            Ok(None) if ctx.is_shutting_down() => return,
-            Ok(None) => {}
-            Err(e) => {
-                if ctx.is_shutting_down() {
-                    return;
-                }
-                log::warn!("accept failed: {e}");
-            }
+        let until = Instant::now() + STREAM_CLOSE_WAIT;
+        while self.ctx.events.open_streams() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
 
-fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
+/// Serves requests until shutdown begins. A request that finds shutdown under way is refused
+/// with 503 rather than served: keep-alive clients send their next request as soon as the
+/// previous is answered, so a worker that kept serving would never run out of work. Requests
+/// already being handled finish first; those still queued when the worker stops are refused.
+fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
+    while !ctx.is_shutting_down() {
+        match server.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(rq)) if ctx.is_shutting_down() => refuse(rq),
+            Ok(Some(rq)) => handle(ctx, rq),
+            Ok(None) => {}
+            Err(e) if ctx.is_shutting_down() => log::debug!("accept after shutdown: {e}"),
+            Err(e) => log::warn!("accept failed: {e}"),
+        }
+    }
+    while let Ok(Some(rq)) = server.try_recv() {
+        refuse(rq);
+    }
+}
+
+fn refuse(rq: tiny_http::Request) {
+    let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
+    if let Err(e) = rq.respond(to_response(error_reply(&err))) {
+        log::debug!("client went away: {e}");
+    }
+}
+
+fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
     let started = Instant::now();
     let mut req = Req::from_url(rq.method().as_str(), rq.url());
     req.headers = rq
@@ -95,13 +121,28 @@ fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
     };
+    let reply = match reply.body {
+        Body::EventStream(spec) => match sse::take_slot(ctx) {
+            Some(slot) => {
+                sse::start(slot, rq, spec);
+                log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
+                return;
+            }
+            None => error_reply(&ApiError::unavailable(
+                "too_many_streams",
+                "too many open event streams, try again later",
+            )),
+        },
+        body => Reply { body, ..reply },
+    };
     let status = reply.status;
     if let Err(e) = rq.respond(to_response(reply)) {
         log::debug!("client went away: {e}");
     }
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let took = started.elapsed();
+    metrics::record_request(label, status, took);
+    let ms = took.as_secs_f64() * 1000.0;
     log::info!(target: "access", "{} {} {} {:.1}ms", req.method, req.path, status, ms);
-    let _ = label;
 }
 
 type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
@@ -110,7 +151,10 @@ type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
 /// route (404/405) → 401 → 413 → the handler's own 400/404/403/409.
 fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched {
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let is_api = matches!(segments.first(), Some(&"api") | Some(&"healthz"));
+    let is_api = matches!(
+        segments.first(),
+        Some(&"api") | Some(&"healthz") | Some(&"metrics")
+    );
     if !is_api {
         return match req.method.as_str() {
             "GET" => Ok((assets::serve(&req.path), "ui")),
@@ -175,6 +219,10 @@ fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
             bytes,
         } => (content_type, bytes),
         Body::Empty => (String::new(), Vec::new()),
+        Body::EventStream(_) => {
+            log::error!("an event stream reached the plain response path");
+            (String::new(), Vec::new())
+        }
     };
     let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
     let content_type =

@@ -4,7 +4,7 @@
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
-use crate::http::api::{health, me, members, tokens, workspaces};
+use crate::http::api::{daemon, events, health, me, members, metrics, runtimes, tokens, workspaces};
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
@@ -57,10 +57,11 @@ fn route(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
 
 /// Every endpoint, by path shape. Keep it one screen per resource.
 fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
-    use Auth::{Public, User};
+    use Auth::{Daemon, Public, User};
     let r = route;
     Some(match segments {
         ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
+        ["metrics"] => vec![("GET", r("/metrics", Public, metrics::get))],
 
         ["api", "me"] => vec![
             ("GET", r("/api/me", User, me::get)),
@@ -124,6 +125,32 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
                 User,
                 tokens::revoke_daemon_token,
             ),
+        )],
+        ["api", "workspaces", _, "runtimes"] => vec![(
+            "GET",
+            r("/api/workspaces/{ws}/runtimes", User, runtimes::list),
+        )],
+        ["api", "runtimes", _] => vec![
+            ("GET", r("/api/runtimes/{id}", User, runtimes::get)),
+            ("PATCH", r("/api/runtimes/{id}", User, runtimes::patch)),
+        ],
+        ["api", "daemon", "register"] => {
+            vec![("POST", r("/api/daemon/register", Daemon, daemon::register))]
+        }
+        ["api", "daemon", "heartbeat"] => vec![(
+            "POST",
+            r("/api/daemon/heartbeat", Daemon, daemon::heartbeat),
+        )],
+        ["api", "daemon", "deregister"] => vec![(
+            "POST",
+            r("/api/daemon/deregister", Daemon, daemon::deregister),
+        )],
+        ["api", "workspaces", _, "events"] => {
+            vec![("GET", r("/api/workspaces/{ws}/events", User, events::list))]
+        }
+        ["api", "workspaces", _, "events", "stream"] => vec![(
+            "GET",
+            r("/api/workspaces/{ws}/events/stream", User, events::stream),
         )],
         _ => return None,
     })

@@ -324,3 +324,54 @@ impl World {
         }
     }
 }
+
+pub mod sse;
+
+/// Registry helpers: daemon registration and the event outbox.
+impl TestServer {
+    /// `POST /api/daemon/register` with one runtime per (name, provider).
+    pub fn register(&self, daemon_token: &str, daemon_id: &str, runtimes: &[(&str, &str)]) -> Resp {
+        let runtimes: Vec<Value> = runtimes
+            .iter()
+            .map(|(name, provider)| serde_json::json!({"name": name, "provider": provider}))
+            .collect();
+        self.post(
+            "/api/daemon/register",
+            daemon_token,
+            serde_json::json!({"daemon_id": daemon_id, "runtimes": runtimes}),
+        )
+    }
+
+    /// Registers one runtime and returns its id.
+    pub fn runtime(&self, daemon_token: &str, daemon_id: &str, provider: &str) -> String {
+        let r = self
+            .register(daemon_token, daemon_id, &[(provider, provider)])
+            .expect(200);
+        r.body["runtimes"][0]["id"]
+            .as_str()
+            .expect("runtime id")
+            .to_string()
+    }
+
+    /// Every event of `ws` after `after`, oldest first (through the API).
+    pub fn events_after(&self, ws: &str, token: &str, after: i64) -> Vec<Value> {
+        let r = self
+            .get(
+                &format!("/api/workspaces/{ws}/events?after={after}&limit=1000"),
+                token,
+            )
+            .expect(200);
+        r.body["events"].as_array().expect("events").clone()
+    }
+
+    /// The newest event id of `ws` (0 when none), as a cursor for `events_after`.
+    pub fn last_event_id(&self, ws: &str) -> i64 {
+        self.sql()
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM event WHERE workspace_id = ?1",
+                [ws],
+                |r| r.get(0),
+            )
+            .expect("last event id")
+    }
+}

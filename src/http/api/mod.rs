@@ -1,8 +1,12 @@
 //! Handlers, one file per resource: parse → call the domain → serialise wire types.
 
+pub mod daemon;
+pub mod events;
 pub mod health;
 pub mod me;
 pub mod members;
+pub mod metrics;
+pub mod runtimes;
 pub mod tokens;
 pub mod workspaces;
 
