@@ -21,6 +21,8 @@ pub struct Config {
     /// A price table file replacing the built-in one.
     pub pricing_file: Option<PathBuf>,
     pub event_retention_days: u32,
+    /// How often the autopilot scheduler looks for due autopilots.
+    pub scheduler_tick: Duration,
     /// Maximum concurrent event streams; more answer 503.
     pub max_streams: usize,
     pub clock: Arc<dyn Clock>,
@@ -36,6 +38,7 @@ impl Config {
             reconnect_grace: Duration::from_secs(3 * 3600),
             pricing_file: None,
             event_retention_days: 7,
+            scheduler_tick: Duration::from_secs(1),
             max_streams: 64,
             clock: Arc::new(SystemClock),
         }

@@ -22,8 +22,10 @@ pub mod liveness;
 pub mod metrics;
 pub mod ops;
 pub mod registry;
+pub mod scheduler;
 pub mod usage;
 pub mod wire;
+pub mod work;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -88,11 +90,18 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let ctx = Arc::new(Ctx::new(db, config));
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
-    let background = vec![liveness::spawn(Arc::clone(&ctx))
-        .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?];
-    Ok(ServerHandle {
+    let mut handle = ServerHandle {
         ctx,
         http: Some(http),
-        background,
-    })
+        background: Vec::new(),
+    };
+    // On an error below, dropping `handle` stops what was already started.
+    handle.background.push(
+        liveness::spawn(Arc::clone(&handle.ctx))
+            .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?,
+    );
+    handle
+        .background
+        .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    Ok(handle)
 }

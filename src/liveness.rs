@@ -11,6 +11,7 @@ use crate::ctx::Ctx;
 use crate::db::{self, DbResult};
 use crate::events::Actor;
 use crate::registry;
+use crate::work;
 
 /// Events deleted per transaction, so a large backlog never holds the write lock for long.
 const PRUNE_BATCH: i64 = 500;
@@ -33,10 +34,13 @@ pub fn retention_cutoff(now: i64, days: u32) -> i64 {
 /// One step of a sweep: a name for the log and the work, given `now`.
 type SweepStep = (&'static str, fn(&Ctx, i64) -> DbResult<()>);
 
-/// What every sweep does, in order. The task lifecycle adds its reconnect-grace step here
-/// (in-flight tasks on runtimes offline longer than `config.reconnect_grace` fail).
+/// What every sweep does, in order.
 const SWEEP_STEPS: &[SweepStep] = &[
     ("mark stale runtimes offline", mark_stale_offline),
+    (
+        "fail tasks stranded past the reconnect grace",
+        fail_stranded_tasks,
+    ),
     ("prune expired events", prune_events),
 ];
 
@@ -91,6 +95,25 @@ fn mark_stale_offline(ctx: &Ctx, now: i64) -> DbResult<()> {
         Ok::<_, db::DbError>(flipped)
     })?;
     log::info!("sweeper: {flipped} runtime(s) went offline");
+    Ok(())
+}
+
+/// In-flight tasks on runtimes offline longer than `config.reconnect_grace` fail with
+/// `runtime_offline`.
+fn fail_stranded_tasks(ctx: &Ctx, now: i64) -> DbResult<()> {
+    let grace_ms = i64::try_from(ctx.config.reconnect_grace.as_millis()).unwrap_or(i64::MAX);
+    // Most sweeps find nothing: look before taking the write lock.
+    if ctx
+        .db
+        .read(|c| db::tasks::stranded(c, now.saturating_sub(grace_ms)))?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let failed = ctx.write(|tx| work::tasks::fail_stranded(tx, now, grace_ms))?;
+    if failed > 0 {
+        log::info!("sweeper: {failed} task(s) failed after the reconnect grace");
+    }
     Ok(())
 }
 

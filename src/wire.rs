@@ -1,11 +1,15 @@
-//! JSON shapes that appear both in API responses and inside event payloads, defined once so
-//! the two never drift. Each is built by hand from a db row: renaming a row field must not
-//! silently change the contract.
+//! JSON shapes that appear both in API responses and inside event payloads (Runtime, Agent,
+//! Task, Autopilot, Squad), defined once so the two never drift. Each is built by hand from a
+//! db row: renaming a Rust field must not silently change the contract.
 
 use serde_json::{json, Value};
 
 use crate::clock::rfc3339;
+use crate::db::agents::Agent;
+use crate::db::autopilots::Autopilot;
 use crate::db::runtimes::Runtime;
+use crate::db::squads::Squad;
+use crate::db::tasks::Task;
 use crate::registry;
 
 // ---- Runtime (API.md §2) -------------------------------------------------------------
@@ -33,5 +37,66 @@ pub fn runtime_json(rt: &Runtime) -> Value {
         "last_seen_at": rt.last_seen_at.map(rfc3339),
         "created_at": rfc3339(rt.created_at),
         "updated_at": rfc3339(rt.updated_at),
+    })
+}
+
+pub fn agent_json(a: &Agent) -> Value {
+    json!({
+        "id": a.id,
+        "workspace_id": a.workspace_id,
+        "runtime_id": a.runtime_id,
+        "name": a.name,
+        "description": a.description,
+        "owner_id": a.owner_id,
+        "archived_at": a.archived_at.map(rfc3339),
+        "archived_by": a.archived_by,
+        "created_at": rfc3339(a.created_at),
+        "updated_at": rfc3339(a.updated_at),
+    })
+}
+
+pub fn task_json(t: &Task) -> Value {
+    json!({
+        "id": t.id,
+        "workspace_id": t.workspace_id,
+        "agent_id": t.agent_id,
+        "runtime_id": t.runtime_id,
+        "autopilot_id": t.autopilot_id,
+        "prompt": t.prompt,
+        "status": t.status,
+        "error": t.error,
+        "output": t.output,
+        "created_at": rfc3339(t.created_at),
+        "dispatched_at": t.dispatched_at.map(rfc3339),
+        "started_at": t.started_at.map(rfc3339),
+        "completed_at": t.completed_at.map(rfc3339),
+    })
+}
+
+pub fn autopilot_json(a: &Autopilot) -> Value {
+    json!({
+        "id": a.id,
+        "workspace_id": a.workspace_id,
+        "assignee_agent_id": a.assignee_agent_id,
+        "name": a.name,
+        "prompt": a.prompt,
+        "interval_minutes": a.interval_minutes,
+        "status": a.status,
+        "next_run_at": a.next_run_at.map(rfc3339),
+        "created_at": rfc3339(a.created_at),
+        "updated_at": rfc3339(a.updated_at),
+    })
+}
+
+pub fn squad_json(s: &Squad) -> Value {
+    json!({
+        "id": s.id,
+        "workspace_id": s.workspace_id,
+        "name": s.name,
+        "leader_agent_id": s.leader_agent_id,
+        "member_agent_ids": s.member_agent_ids,
+        "archived_at": s.archived_at.map(rfc3339),
+        "created_at": rfc3339(s.created_at),
+        "updated_at": rfc3339(s.updated_at),
     })
 }

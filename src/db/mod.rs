@@ -4,10 +4,14 @@
 
 mod migrate;
 
+pub mod agents;
+pub mod autopilots;
 pub mod events;
 pub mod maintenance;
 pub mod members;
 pub mod runtimes;
+pub mod squads;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 pub mod workspaces;

@@ -4,7 +4,10 @@
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
-use crate::http::api::{daemon, events, health, me, members, metrics, runtimes, tokens, workspaces};
+use crate::http::api::{
+    agents, autopilots, daemon, daemon_tasks, events, health, me, members, metrics, runtimes,
+    squads, tasks, tokens, workspaces,
+};
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
@@ -151,6 +154,88 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "workspaces", _, "events", "stream"] => vec![(
             "GET",
             r("/api/workspaces/{ws}/events/stream", User, events::stream),
+        )],
+        ["api", "workspaces", _, "agents"] => vec![
+            ("GET", r("/api/workspaces/{ws}/agents", User, agents::list)),
+            (
+                "POST",
+                r("/api/workspaces/{ws}/agents", User, agents::create),
+            ),
+        ],
+        ["api", "agents", _] => vec![
+            ("GET", r("/api/agents/{id}", User, agents::get)),
+            ("PATCH", r("/api/agents/{id}", User, agents::patch)),
+        ],
+        ["api", "agents", _, "archive"] => {
+            vec![("POST", r("/api/agents/{id}/archive", User, agents::archive))]
+        }
+        ["api", "agents", _, "restore"] => {
+            vec![("POST", r("/api/agents/{id}/restore", User, agents::restore))]
+        }
+        ["api", "agents", _, "tasks"] => {
+            vec![("POST", r("/api/agents/{id}/tasks", User, tasks::enqueue))]
+        }
+        ["api", "workspaces", _, "tasks"] => {
+            vec![("GET", r("/api/workspaces/{ws}/tasks", User, tasks::list))]
+        }
+        ["api", "tasks", _] => vec![("GET", r("/api/tasks/{id}", User, tasks::get))],
+        ["api", "tasks", _, "cancel"] => {
+            vec![("POST", r("/api/tasks/{id}/cancel", User, tasks::cancel))]
+        }
+        ["api", "workspaces", _, "autopilots"] => vec![
+            (
+                "GET",
+                r("/api/workspaces/{ws}/autopilots", User, autopilots::list),
+            ),
+            (
+                "POST",
+                r("/api/workspaces/{ws}/autopilots", User, autopilots::create),
+            ),
+        ],
+        ["api", "autopilots", _] => vec![
+            ("PATCH", r("/api/autopilots/{id}", User, autopilots::patch)),
+            (
+                "DELETE",
+                r("/api/autopilots/{id}", User, autopilots::delete),
+            ),
+        ],
+        ["api", "workspaces", _, "squads"] => vec![
+            ("GET", r("/api/workspaces/{ws}/squads", User, squads::list)),
+            (
+                "POST",
+                r("/api/workspaces/{ws}/squads", User, squads::create),
+            ),
+        ],
+        ["api", "squads", _] => vec![
+            ("GET", r("/api/squads/{id}", User, squads::get)),
+            ("PATCH", r("/api/squads/{id}", User, squads::patch)),
+        ],
+        ["api", "squads", _, "archive"] => {
+            vec![("POST", r("/api/squads/{id}/archive", User, squads::archive))]
+        }
+        ["api", "daemon", "runtimes", _, "claim"] => vec![(
+            "POST",
+            r(
+                "/api/daemon/runtimes/{id}/claim",
+                Daemon,
+                daemon_tasks::claim,
+            ),
+        )],
+        ["api", "daemon", "tasks", _, "start"] => vec![(
+            "POST",
+            r("/api/daemon/tasks/{id}/start", Daemon, daemon_tasks::start),
+        )],
+        ["api", "daemon", "tasks", _, "complete"] => vec![(
+            "POST",
+            r(
+                "/api/daemon/tasks/{id}/complete",
+                Daemon,
+                daemon_tasks::complete,
+            ),
+        )],
+        ["api", "daemon", "tasks", _, "fail"] => vec![(
+            "POST",
+            r("/api/daemon/tasks/{id}/fail", Daemon, daemon_tasks::fail),
         )],
         _ => return None,
     })

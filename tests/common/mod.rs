@@ -375,3 +375,92 @@ impl TestServer {
             .expect("last event id")
     }
 }
+
+// --- Work (agents, tasks, autopilots, squads) helpers ---
+
+impl TestServer {
+    /// A runtime row inserted directly (registration has its own tests): in `s.ws`, owned by
+    /// `owner_id`, online and seen now. Returns its id.
+    pub fn insert_runtime(&self, owner_id: &str, visibility: &str) -> String {
+        self.insert_runtime_in(&self.ws, owner_id, visibility)
+    }
+
+    pub fn insert_runtime_in(&self, ws: &str, owner_id: &str, visibility: &str) -> String {
+        let id = hangar::ids::new_id();
+        let now = self.now().timestamp_millis();
+        self.sql()
+            .execute(
+                "INSERT INTO runtime (id, workspace_id, daemon_id, name, provider, runtime_mode,
+                     device_info, metadata, owner_id, visibility, timezone, status,
+                     last_seen_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?1, 'laptop', 'claude', 'local', '', '{}', ?3, ?4, 'UTC',
+                     'online', ?5, ?5, ?5)",
+                rusqlite::params![id, ws, owner_id, visibility, now],
+            )
+            .expect("insert runtime");
+        id
+    }
+
+    /// The id of the newest event of any workspace (0 when there is none).
+    pub fn newest_event_id(&self) -> i64 {
+        self.count("SELECT COALESCE(MAX(id), 0) FROM event")
+    }
+
+    /// Events of any workspace after `after`, oldest first: (type, actor_type, payload).
+    pub fn event_rows_after(&self, after: i64) -> Vec<(String, String, Value)> {
+        let c = self.sql();
+        let mut stmt = c
+            .prepare("SELECT type, actor_type, payload FROM event WHERE id > ?1 ORDER BY id")
+            .expect("prepare");
+        let rows = stmt
+            .query_map([after], |r| {
+                let payload: String = r.get(2)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    serde_json::from_str(&payload).unwrap_or(Value::Null),
+                ))
+            })
+            .expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    }
+
+    /// Just the types of the events after `after`.
+    pub fn event_types_after(&self, after: i64) -> Vec<String> {
+        self.event_rows_after(after)
+            .into_iter()
+            .map(|e| e.0)
+            .collect()
+    }
+
+    /// Creates an agent through the API; returns its id.
+    pub fn create_agent(&self, token: &str, runtime_id: &str, name: &str) -> String {
+        self.post(
+            &format!("/api/workspaces/{}/agents", self.ws),
+            token,
+            serde_json::json!({"name": name, "runtime_id": runtime_id}),
+        )
+        .expect(201)
+        .id()
+    }
+
+    /// Enqueues a task through the API; returns its id.
+    pub fn enqueue(&self, token: &str, agent_id: &str, prompt: &str) -> String {
+        self.post(
+            &format!("/api/agents/{agent_id}/tasks"),
+            token,
+            serde_json::json!({ "prompt": prompt }),
+        )
+        .expect(201)
+        .id()
+    }
+
+    /// A task's status straight from the database.
+    pub fn task_status(&self, task_id: &str) -> String {
+        self.sql()
+            .query_row("SELECT status FROM task WHERE id = ?1", [task_id], |r| {
+                r.get(0)
+            })
+            .expect("task row")
+    }
+}

@@ -1,12 +1,17 @@
 //! Handlers, one file per resource: parse → call the domain → serialise wire types.
 
+pub mod agents;
+pub mod autopilots;
 pub mod daemon;
+pub mod daemon_tasks;
 pub mod events;
 pub mod health;
 pub mod me;
 pub mod members;
 pub mod metrics;
 pub mod runtimes;
+pub mod squads;
+pub mod tasks;
 pub mod tokens;
 pub mod workspaces;
 
