@@ -22,6 +22,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod ops;
 pub mod registry;
+pub mod retire;
 pub mod scheduler;
 pub mod usage;
 pub mod wire;
@@ -85,10 +86,13 @@ impl Drop for ServerHandle {
 
 /// Opens the database named by `config` and serves the API and UI on `listener`.
 pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, String> {
+    let pricing = load_pricing(&config)?;
     let pool_size = config.workers as u32 + EXTRA_CONNECTIONS;
     let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
-    let ctx = Arc::new(Ctx::new(db, config));
+    let mut ctx = Ctx::new(db, config);
+    ctx.pricing = pricing;
+    let ctx = Arc::new(ctx);
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
     let mut handle = ServerHandle {
         ctx,
@@ -104,4 +108,15 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         .background
         .push(scheduler::start(Arc::clone(&handle.ctx))?);
     Ok(handle)
+}
+
+/// The price table of `--pricing FILE`, or the built-in one; a bad file stops the start.
+fn load_pricing(config: &Config) -> Result<usage::pricing::PriceTable, String> {
+    let Some(path) = &config.pricing_file else {
+        return Ok(usage::pricing::PriceTable::builtin());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the price table {}: {e}", path.display()))?;
+    usage::pricing::PriceTable::from_json(&text)
+        .map_err(|e| format!("invalid price table {}: {e}", path.display()))
 }

@@ -30,7 +30,7 @@ fn events_page_oldest_first_by_cursor() {
     .expect(200);
     // Events of another workspace never show.
     let other_daemon = s.daemon_token(&w.other_ws, &w.outsider);
-    s.runtime(&other_daemon, "x", "claude");
+    s.register_runtime(&other_daemon, "x", "claude");
     let base = format!("/api/workspaces/{}/events", s.ws);
     let all = s.get(&base, &w.member).expect(200).body;
     let ids = event_ids(&all);
@@ -78,7 +78,7 @@ fn pruned_cursors_answer_410_for_the_list_and_the_stream() {
     let w = World::seed(&s);
     s.register(&w.member_daemon, "d", &[("a", "claude"), ("b", "codex")])
         .expect(200);
-    let old = s.events_after(&s.ws, &w.member, 0);
+    let old = s.api_events(&s.ws, &w.member, 0);
     let (first, last) = (
         old[0]["id"].as_i64().unwrap(),
         old[1]["id"].as_i64().unwrap(),
@@ -103,8 +103,8 @@ fn pruned_cursors_answer_410_for_the_list_and_the_stream() {
     }
     // From the start, or from a cursor past the pruned ones, is fine.
     assert!(event_ids(&s.get(&base, &w.member).expect(200).body).is_empty());
-    let id = s.runtime(&w.member_daemon, "d2", "claude");
-    let fresh = s.last_event_id(&s.ws);
+    let id = s.register_runtime(&w.member_daemon, "d2", "claude");
+    let fresh = s.last_event_id_in(&s.ws);
     s.get(&format!("{base}?after={fresh}"), &w.member)
         .expect(200);
     let page = s.get(&base, &w.member).expect(200).body;

@@ -32,7 +32,7 @@ fn ids(events: &[SseEvent]) -> Vec<i64> {
 fn a_change_reaches_an_open_stream_within_a_second() {
     let s = TestServer::start();
     let w = World::seed(&s);
-    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let rt = s.register_runtime(&w.member_daemon, "m", "claude");
     let mut stream = SseClient::connect(&s.base, &s.ws, &w.admin, None);
     assert_eq!(stream.status, 200);
     assert_eq!(stream.header("Content-Type"), Some("text/event-stream"));
@@ -62,7 +62,7 @@ fn a_change_reaches_an_open_stream_within_a_second() {
 fn a_reconnect_resumes_without_gaps_or_duplicates() {
     let s = TestServer::start();
     let w = World::seed(&s);
-    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let rt = s.register_runtime(&w.member_daemon, "m", "claude");
     let mut stream = SseClient::connect(&s.base, &s.ws, &w.member, None);
     for i in 0..3 {
         toggle(&s, &w.member, &rt, i);
@@ -73,7 +73,7 @@ fn a_reconnect_resumes_without_gaps_or_duplicates() {
     let outsider_daemon = s.daemon_token(&w.other_ws, &w.outsider);
     for i in 3..6 {
         toggle(&s, &w.member, &rt, i);
-        s.runtime(&outsider_daemon, &format!("x{i}"), "claude");
+        s.register_runtime(&outsider_daemon, &format!("x{i}"), "claude");
     }
     let last = before.last().unwrap().id;
     let mut resumed = SseClient::connect(&s.base, &s.ws, &w.member, Some(last));
@@ -88,7 +88,7 @@ fn a_reconnect_resumes_without_gaps_or_duplicates() {
     let mut seen = ids(&before);
     seen.extend(ids(&after));
     let expected: Vec<i64> = s
-        .events_after(&s.ws, &w.member, before[0].id - 1)
+        .api_events(&s.ws, &w.member, before[0].id - 1)
         .iter()
         .map(|e| e["id"].as_i64().unwrap())
         .collect();
@@ -138,7 +138,7 @@ fn streams_authenticate_by_header_only_and_are_for_members() {
 fn streams_beyond_the_cap_get_503_and_closed_ones_give_their_slot_back() {
     let s = TestServer::start_with(|c| c.max_streams = 2);
     let w = World::seed(&s);
-    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let rt = s.register_runtime(&w.member_daemon, "m", "claude");
     let first = SseClient::connect(&s.base, &s.ws, &w.member, None);
     let second = SseClient::connect(&s.base, &s.ws, &w.member, None);
     assert_eq!((first.status, second.status), (200, 200));
@@ -169,7 +169,7 @@ fn streams_beyond_the_cap_get_503_and_closed_ones_give_their_slot_back() {
 fn twelve_open_streams_do_not_slow_the_api() {
     let s = TestServer::start();
     let w = World::seed(&s);
-    let rt = s.runtime(&w.member_daemon, "m", "claude");
+    let rt = s.register_runtime(&w.member_daemon, "m", "claude");
     let list = format!("/api/workspaces/{}/runtimes", s.ws);
     let round = |offset: usize| {
         let started = Instant::now();
@@ -202,7 +202,7 @@ fn twelve_open_streams_do_not_slow_the_api() {
 fn a_stream_ends_when_its_reader_leaves_the_workspace_or_the_server_stops() {
     let mut s = TestServer::start();
     let w = World::seed(&s);
-    let rt = s.runtime(&w.owner_daemon, "o", "claude");
+    let rt = s.register_runtime(&w.owner_daemon, "o", "claude");
     let mut member = SseClient::connect(&s.base, &s.ws, &w.member, None);
     let mut admin = SseClient::connect(&s.base, &s.ws, &w.admin, None);
     s.delete(

@@ -68,7 +68,7 @@ fn registration_creates_runtimes_with_the_contract_defaults() {
     assert_eq!(runtimes[1]["metadata"], json!({"version": "1.2.3"}));
     assert_eq!(runtime_rows(&s), 3);
     // One daemon:register event per runtime, by the daemon.
-    let events = s.events_after(&s.ws, &w.owner, 0);
+    let events = s.api_events(&s.ws, &w.owner, 0);
     let registered: Vec<&Value> = events
         .iter()
         .filter(|e| e["type"] == "daemon:register")
@@ -190,7 +190,7 @@ fn concurrent_registrations_of_one_key_make_one_row() {
 fn another_member_cannot_take_over_a_runtime_by_its_daemon_id() {
     let s = pinned();
     let w = World::seed(&s);
-    let id = s.runtime(&w.owner_daemon, "owners-box", "claude");
+    let id = s.register_runtime(&w.owner_daemon, "owners-box", "claude");
     let before = s.get(&format!("/api/runtimes/{id}"), &w.owner).expect(200);
     let events = event_rows(&s);
     s.clock().advance(chrono::Duration::seconds(30));
@@ -341,10 +341,10 @@ fn daemon_endpoints_ignore_unknown_fields() {
 fn heartbeats_answer_online_or_gone_and_touch_only_the_daemons_runtimes() {
     let s = pinned();
     let w = World::seed(&s);
-    let mine = s.runtime(&w.member_daemon, "m", "claude");
-    let owners = s.runtime(&w.owner_daemon, "o", "claude");
+    let mine = s.register_runtime(&w.member_daemon, "m", "claude");
+    let owners = s.register_runtime(&w.owner_daemon, "o", "claude");
     let outsider_daemon = s.daemon_token(&w.other_ws, &w.outsider);
-    let elsewhere = s.runtime(&outsider_daemon, "x", "claude");
+    let elsewhere = s.register_runtime(&outsider_daemon, "x", "claude");
     let unknown = "6f1c1d4e-8a2b-4c3d-9e8f-0a1b2c3d4e5f";
     s.clock().advance(chrono::Duration::seconds(15));
     let events = event_rows(&s);
@@ -403,9 +403,9 @@ fn heartbeats_answer_online_or_gone_and_touch_only_the_daemons_runtimes() {
 fn deregistration_marks_offline_and_a_heartbeat_brings_it_back() {
     let s = pinned();
     let w = World::seed(&s);
-    let id = s.runtime(&w.member_daemon, "m", "claude");
-    let owners = s.runtime(&w.owner_daemon, "o", "claude");
-    let cursor = s.last_event_id(&s.ws);
+    let id = s.register_runtime(&w.member_daemon, "m", "claude");
+    let owners = s.register_runtime(&w.owner_daemon, "o", "claude");
+    let cursor = s.last_event_id_in(&s.ws);
     // Someone else's runtime in the list: 404 and nothing written.
     s.post(
         "/api/daemon/deregister",
@@ -420,7 +420,7 @@ fn deregistration_marks_offline_and_a_heartbeat_brings_it_back() {
             .to_string()
     };
     assert_eq!(status(&id), "online");
-    assert!(s.events_after(&s.ws, &w.owner, cursor).is_empty());
+    assert!(s.api_events(&s.ws, &w.owner, cursor).is_empty());
     let r = s
         .post(
             "/api/daemon/deregister",
@@ -448,7 +448,7 @@ fn deregistration_marks_offline_and_a_heartbeat_brings_it_back() {
     .expect(200);
     assert_eq!(status(&id), "online");
     let events: Vec<(Value, Value, Value)> = s
-        .events_after(&s.ws, &w.owner, cursor)
+        .api_events(&s.ws, &w.owner, cursor)
         .into_iter()
         .map(|e| {
             (

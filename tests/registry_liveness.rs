@@ -39,7 +39,7 @@ fn a_silent_runtime_goes_offline_and_a_heartbeat_brings_it_back() {
         c.sweep_interval = Duration::from_millis(200);
     });
     let w = World::seed(&s);
-    let id = s.runtime(&w.member_daemon, "m", "claude");
+    let id = s.register_runtime(&w.member_daemon, "m", "claude");
     let registered = Instant::now();
     let status = || {
         s.get(&format!("/api/runtimes/{id}"), &w.member).body["status"]
@@ -65,7 +65,7 @@ fn a_silent_runtime_goes_offline_and_a_heartbeat_brings_it_back() {
     assert_eq!(status(), "online");
     let offline = json!({"runtime_id": id, "status": "offline"});
     let online = json!({"runtime_id": id, "status": "online"});
-    let events = s.events_after(&s.ws, &w.member, 0);
+    let events = s.api_events(&s.ws, &w.member, 0);
     assert_eq!(
         kinds(&events),
         vec![
@@ -88,8 +88,8 @@ fn the_threshold_is_exact_at_pinned_instants() {
         c.sweep_interval = Duration::from_millis(50);
     });
     let w = World::seed(&s);
-    let quiet = s.runtime(&w.member_daemon, "m", "claude");
-    let chatty = s.runtime(&w.owner_daemon, "o", "claude");
+    let quiet = s.register_runtime(&w.member_daemon, "m", "claude");
+    let chatty = s.register_runtime(&w.owner_daemon, "o", "claude");
     let status = |id: &str| {
         s.get(&format!("/api/runtimes/{id}"), &w.owner).body["status"]
             .as_str()

@@ -22,13 +22,13 @@ fn ids(list: &Value) -> Vec<&str> {
 fn members_list_runtimes_oldest_first_and_their_own_with_owner_me() {
     let s = pinned();
     let w = World::seed(&s);
-    let a = s.runtime(&w.owner_daemon, "o", "claude");
+    let a = s.register_runtime(&w.owner_daemon, "o", "claude");
     s.clock().advance(chrono::Duration::seconds(1));
-    let b = s.runtime(&w.member_daemon, "m", "claude");
+    let b = s.register_runtime(&w.member_daemon, "m", "claude");
     s.clock().advance(chrono::Duration::seconds(1));
-    let c = s.runtime(&w.owner_daemon, "o", "codex");
+    let c = s.register_runtime(&w.owner_daemon, "o", "codex");
     let outsider_daemon = s.daemon_token(&w.other_ws, &w.outsider);
-    s.runtime(&outsider_daemon, "x", "claude");
+    s.register_runtime(&outsider_daemon, "x", "claude");
     let list = |token: &str, query: &str| {
         s.get(&format!("/api/workspaces/{}/runtimes{query}", s.ws), token)
             .expect(200)
@@ -58,7 +58,7 @@ fn members_list_runtimes_oldest_first_and_their_own_with_owner_me() {
 fn one_runtime_is_visible_to_members_only() {
     let s = pinned();
     let w = World::seed(&s);
-    let id = s.runtime(&w.member_daemon, "m", "claude");
+    let id = s.register_runtime(&w.member_daemon, "m", "claude");
     let r = s.get(&format!("/api/runtimes/{id}"), &w.admin).expect(200);
     assert_eq!(r.body["id"], id.as_str());
     assert_eq!(r.body["launch_header"], "Claude Code");
@@ -79,9 +79,9 @@ fn one_runtime_is_visible_to_members_only() {
 fn patch_changes_settings_in_one_step_with_one_event() {
     let s = pinned();
     let w = World::seed(&s);
-    let id = s.runtime(&w.member_daemon, "m", "claude");
+    let id = s.register_runtime(&w.member_daemon, "m", "claude");
     let path = format!("/api/runtimes/{id}");
-    let cursor = s.last_event_id(&s.ws);
+    let cursor = s.last_event_id_in(&s.ws);
     s.clock().advance(chrono::Duration::minutes(5));
     let r = s
         .patch(
@@ -93,7 +93,7 @@ fn patch_changes_settings_in_one_step_with_one_event() {
     assert_eq!(r.body["visibility"], "public");
     assert_eq!(r.body["timezone"], "Asia/Kathmandu");
     assert_eq!(r.body["updated_at"], "2026-03-01T08:05:00.000Z");
-    let events = s.events_after(&s.ws, &w.owner, cursor);
+    let events = s.api_events(&s.ws, &w.owner, cursor);
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["type"], "daemon:register");
     assert_eq!(
@@ -112,21 +112,21 @@ fn patch_changes_settings_in_one_step_with_one_event() {
         let r = s.patch(&path, &w.member, body).expect(200);
         assert_eq!(r.body["updated_at"], "2026-03-01T08:05:00.000Z");
     }
-    assert_eq!(s.events_after(&s.ws, &w.owner, cursor).len(), 1);
+    assert_eq!(s.api_events(&s.ws, &w.owner, cursor).len(), 1);
     // "" means UTC; admins may edit anyone's runtime.
     let r = s
         .patch(&path, &w.admin, json!({"timezone": ""}))
         .expect(200);
     assert_eq!(r.body["timezone"], "UTC");
     assert_eq!(r.body["visibility"], "public");
-    assert_eq!(s.events_after(&s.ws, &w.owner, cursor).len(), 2);
+    assert_eq!(s.api_events(&s.ws, &w.owner, cursor).len(), 2);
 }
 
 #[test]
 fn patch_validates_every_field_before_writing_anything() {
     let s = pinned();
     let w = World::seed(&s);
-    let id = s.runtime(&w.member_daemon, "m", "claude");
+    let id = s.register_runtime(&w.member_daemon, "m", "claude");
     let path = format!("/api/runtimes/{id}");
     let before = s.get(&path, &w.member).expect(200).body;
     let events = s.count("SELECT COUNT(*) FROM event");
@@ -162,7 +162,7 @@ fn patch_validates_every_field_before_writing_anything() {
 fn patch_errors_come_in_the_contract_order() {
     let s = pinned();
     let w = World::seed(&s);
-    let owners = s.runtime(&w.owner_daemon, "o", "claude");
+    let owners = s.register_runtime(&w.owner_daemon, "o", "claude");
     let unknown = "/api/runtimes/6f1c1d4e-8a2b-4c3d-9e8f-0a1b2c3d4e5f";
     // 400 path id → 400 body → 404 → 403.
     s.patch("/api/runtimes/x", &w.member, json!({"visibility": "bad"}))

@@ -5,6 +5,7 @@
 //! the figures worth quoting.
 
 pub mod healthz;
+pub mod heartbeat;
 pub mod load;
 pub mod server;
 
@@ -20,11 +21,18 @@ pub type Bench = (
 );
 
 /// Every benchmark, in the order `hangar bench` runs them. Add one line per benchmark.
-pub const BENCHES: &[Bench] = &[(
-    "healthz",
-    "GET /healthz, 4 keep-alive clients",
-    healthz::run,
-)];
+pub const BENCHES: &[Bench] = &[
+    (
+        "healthz",
+        "GET /healthz, 4 keep-alive clients",
+        healthz::run,
+    ),
+    (
+        "heartbeat",
+        "POST /api/daemon/heartbeat (4 runtimes each), 4 keep-alive daemons",
+        heartbeat::run,
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Size {

@@ -9,10 +9,12 @@ pub mod autopilots;
 pub mod events;
 pub mod maintenance;
 pub mod members;
+pub mod retire;
 pub mod runtimes;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 

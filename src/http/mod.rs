@@ -61,8 +61,8 @@ impl HttpServer {
     }
 
     /// Waits for the workers (which exit once shutdown has begun, after the request in hand),
-    /// closes the listener (dropping the last `Server` stops its accept thread) and gives event
-    /// streams (woken by the shutdown) a moment to close their connections.
+    /// gives event streams (woken by the shutdown) a moment to close their connections, and
+    /// closes the listener: dropping the last `Server` stops its accept thread.
     pub fn join(self) {
         // One wake-up per worker, so idle ones need not wait out their poll.
         for _ in &self.workers {
@@ -125,6 +125,7 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
         Body::EventStream(spec) => match sse::take_slot(ctx) {
             Some(slot) => {
                 sse::start(slot, rq, spec);
+                metrics::record_request(label, 200, started.elapsed());
                 log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
                 return;
             }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::ctx::Ctx;
 use crate::db::{self, events::EventRow, Conn, DbResult};
 use crate::http::api::events::event_json;
+use crate::metrics;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Events read and written per round; a longer replay takes several rounds.
@@ -36,9 +37,11 @@ pub struct StreamSpec {
 /// A stream slot (one of `config.max_streams`), given back when the stream ends however
 /// it ends. `None` when every slot is taken: the caller answers 503.
 pub fn take_slot(ctx: &Arc<Ctx>) -> Option<Slot> {
-    ctx.events
-        .try_open_stream(ctx.config.max_streams)
-        .then(|| Slot(Arc::clone(ctx)))
+    let taken = ctx.events.try_open_stream(ctx.config.max_streams);
+    taken.then(|| {
+        metrics::sse_clients_inc();
+        Slot(Arc::clone(ctx))
+    })
 }
 
 pub struct Slot(Arc<Ctx>);
@@ -46,6 +49,7 @@ pub struct Slot(Arc<Ctx>);
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.events.close_stream();
+        metrics::sse_clients_dec();
     }
 }
 
