@@ -52,6 +52,7 @@ impl HttpServer {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
+        nudge_pool(addr, Arc::clone(&ctx));
         Ok(HttpServer {
             server,
             workers,
@@ -75,6 +76,35 @@ impl HttpServer {
         while self.ctx.events.open_streams() > 0 && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+}
+
+/// How often `nudge_pool` connects; the longest a connection can wait for a thread.
+const NUDGE_EVERY: Duration = Duration::from_millis(200);
+
+/// tiny_http 0.12 runs each connection as a task on its own thread pool, and its `spawn`
+/// chooses between waking an idle thread and starting a new one from a count of idle threads
+/// that lags behind: when more connections arrive at once than threads are idle (a browser
+/// opens six for a page), the extra ones are queued with no thread to run them until another
+/// connection closes, and browsers keep theirs open for minutes. Connecting to ourselves now
+/// and then hands the pool a task that ends at once; the thread that ran it then takes
+/// whatever was queued.
+fn nudge_pool(addr: SocketAddr, ctx: Arc<Ctx>) {
+    let target = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let spawned = std::thread::Builder::new()
+        .name("pool-nudge".into())
+        .spawn(move || {
+            while !ctx.is_shutting_down() {
+                let _ = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(1));
+                std::thread::sleep(NUDGE_EVERY);
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("cannot start the connection pool nudger: {e}");
     }
 }
 
