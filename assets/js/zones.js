@@ -3,9 +3,26 @@
 
 import { select } from './dom.js';
 
+// Browsers list ICU's canonical ids, some of which are IANA's old names; show the current ones
+// (the server accepts both, but people look for Kolkata, not Calcutta).
+const RENAMED = {
+  'Asia/Calcutta': 'Asia/Kolkata', 'Asia/Katmandu': 'Asia/Kathmandu', 'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Asia/Rangoon': 'Asia/Yangon', 'Europe/Kiev': 'Europe/Kyiv', 'America/Godthab': 'America/Nuuk',
+  'Atlantic/Faeroe': 'Atlantic/Faroe', 'Pacific/Truk': 'Pacific/Chuuk', 'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Enderbury': 'Pacific/Kanton', 'Africa/Asmera': 'Africa/Asmara', 'Asia/Ulan_Bator': 'Asia/Ulaanbaatar',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires', 'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Cordoba': 'America/Argentina/Cordoba', 'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Mendoza': 'America/Argentina/Mendoza', 'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Louisville': 'America/Kentucky/Louisville', 'Asia/Thimbu': 'Asia/Thimphu',
+};
+
+export function currentName(zone) {
+  return RENAMED[zone] || zone;
+}
+
 export function browserZone() {
   try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    return currentName(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   } catch {
     return 'UTC';
   }
@@ -55,8 +72,8 @@ let cachedZones;
 export function allZones() {
   if (!cachedZones) {
     let zones = [];
-    try { zones = Intl.supportedValuesOf('timeZone'); } catch { zones = []; }
-    cachedZones = ['UTC', ...zones.filter((z) => z !== 'UTC')];
+    try { zones = Intl.supportedValuesOf('timeZone').map(currentName); } catch { zones = []; }
+    cachedZones = ['UTC', ...[...new Set(zones)].filter((z) => z !== 'UTC').sort()];
   }
   return cachedZones;
 }

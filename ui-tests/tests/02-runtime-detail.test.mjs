@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import {
   addDays, demoContext, get, text, launch, localDate, newPage, ORIGIN, sameUsd, shootAll, shot, signIn, SHOTS, sumUsd, waitReady,
 } from '../lib.mjs';
@@ -20,6 +20,7 @@ before(async () => {
   const runtimes = await get(`/api/workspaces/${demo.ws}/runtimes`);
   runtime = runtimes.find((r) => r.id === top.find((t) => runtimes.some((x) => x.id === t.runtime_id)).runtime_id);
 });
+beforeEach(async () => { await demoContext('UTC'); });
 after(async () => { await browser.close(); });
 
 /** What the page should show for `range` days in `tz`, computed straight from the reports. */
@@ -140,11 +141,31 @@ test('detail page equals the reports, re-buckets on a zone switch, and its CSVs 
     if (want === undefined || want === null) assert.ok(line[7] === '' || Number(line[7]) === 0, `unpriced model ${line[1]}`);
     else sameUsd(line[7], want, `by-model CSV ${line[1]}`);
   }
-  assert.ok(modelCsv.some((l) => l[7] === ''), 'the unpriced model is flagged (empty cost), never $0');
-  assert.ok(await page.$('[data-table="by-model"] .badge.warn'), 'the by-model table flags the unpriced model');
   assert.deepEqual(page.errors, []);
   await page.context().close();
-  await demoContext('UTC');
+});
+
+test('an unpriced model is flagged, never shown as $0', async () => {
+  const runtimes = await get(`/api/workspaces/${demo.ws}/runtimes`);
+  const week = await get(`/api/workspaces/${demo.ws}/usage/by-runtime?days=30&tz=UTC`);
+  const unpriced = runtimes.find((r) => week.some((w) => w.runtime_id === r.id && w.unpriced_tokens > 0));
+  assert.ok(unpriced, 'the demo has a runtime using an unpriced model');
+  const page = await newPage(browser);
+  await signIn(page);
+  await page.goto(`${ORIGIN}/runtimes/${unpriced.id}?range=30`);
+  await waitReady(page, '30|UTC|cost');
+  const costs = await page.$$eval('[data-table="by-model"] tbody tr', (trs) => trs.map((tr) => {
+    const cell = tr.lastElementChild;
+    return { cost: cell.querySelector('[data-cost]').dataset.cost, text: cell.textContent };
+  }));
+  const unpricedRows = costs.filter((c) => c.cost === '');
+  assert.ok(unpricedRows.length > 0, 'a model without a price has no cost');
+  assert.ok(unpricedRows.every((c) => c.text.trim() === 'unpriced'), 'it reads "unpriced", never $0.00');
+  assert.match(await page.textContent('[data-chart="daily"] + .legend, .legend'), /\(unpriced\)/);
+  const modelCsv = (await download(page, '[data-csv$="-by-model.csv"]')).trim().split('\r\n').map((l) => l.split(','));
+  assert.ok(modelCsv.slice(1).some((l) => l[7] === '' && Number(l[8]) > 0), 'the CSV leaves its cost empty and counts its tokens');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('ranges 7 and 180 equal the reports; 180 days renders fast', async () => {

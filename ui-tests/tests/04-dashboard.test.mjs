@@ -33,7 +33,9 @@ for (const days of [1, 7, 30, 90]) {
     if (summary.some((r) => r.unpriced_tokens > 0)) assert.match(kpi.text, /unpriced/);
     const input = summary.reduce((s, r) => s + r.total_input_tokens, 0);
     assert.equal(Number(await page.getAttribute('[data-kpi="input"]', 'data-value')), input);
-    assert.equal(sumUsd(daily.map((r) => r.cost_usd)), total, 'daily and summary agree');
+    // Per-row rounding may make the two views differ by up to half a micro-dollar per row.
+    const drift = Math.abs(Math.round(sumUsd(daily.map((r) => r.cost_usd)) * 1e6) - Math.round(total * 1e6));
+    assert.ok(drift <= daily.length + summary.length, `daily and summary agree within rounding (${drift} µ$)`);
     const bars = await page.$$eval('[data-chart="ws-daily"] rect.bar', (rs) => rs.map((r) => [`${r.dataset.cat}|${r.dataset.series}`, Number(r.dataset.value)]));
     assert.deepEqual(new Map(bars), new Map(daily.filter((r) => r.cost_usd).map((r) => [`${r.date}|${r.model}`, r.cost_usd])));
     const models = await page.$$eval('[data-table="summary"] tbody tr[data-model]', (trs) => trs.map((tr) => [tr.dataset.model, tr.querySelector('[data-cost]').dataset.cost]));

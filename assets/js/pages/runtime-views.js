@@ -121,7 +121,7 @@ export function modelTable(rows) {
   return table('by-model', ['Model', ...TOKEN_HEADS, 'Cache savings', 'Cost'],
     series.map((se) => h('tr', { 'data-model': se.key },
       h('td', {}, se.model, h('span', { class: 'sub' }, se.provider)),
-      tokenCells(se.acc), h('td', { class: 'num' }, usd(U.savings(se.acc))),
+      tokenCells(se.acc), h('td', { class: 'num' }, se.acc.priced ? usd(U.savings(se.acc)) : '—'),
       h('td', { class: 'num' }, money(U.cost(se.acc), se.acc.unpriced)))),
     series.length > 1 ? h('tr', {}, h('td', {}, 'Total'), tokenCells(all), h('td', { class: 'num' }, usd(U.savings(all))),
       h('td', { class: 'num' }, money(U.cost(all), all.unpriced))) : null);
@@ -137,18 +137,26 @@ export function modelCsv(rows) {
   );
 }
 
-/** One row per day of the window, newest first. */
+const DAILY_SHOWN = 14;
+
+/** One row per day of the window, newest first; the first two weeks until asked for more. */
 export function dailyTable(dates, rows) {
   const byDate = U.groupBy(rows, (r) => r.date);
   const present = [...dates].reverse().filter((d) => byDate.has(d));
   const all = U.total(rows);
-  return table('daily', ['Day', ...TOKEN_HEADS, 'Cache savings', 'Cost'],
-    present.map((d) => {
-      const acc = byDate.get(d);
-      return h('tr', { 'data-date': d }, h('td', {}, dayLabel(d), h('span', { class: 'sub' }, d)),
-        tokenCells(acc), h('td', { class: 'num' }, usd(U.savings(acc))),
-        h('td', { class: 'num' }, money(U.cost(acc), acc.unpriced)));
-    }),
+  const trs = present.map((d, i) => {
+    const acc = byDate.get(d);
+    return h('tr', { 'data-date': d, hidden: i >= DAILY_SHOWN }, h('td', {}, dayLabel(d), h('span', { class: 'sub' }, d)),
+      tokenCells(acc), h('td', { class: 'num' }, usd(U.savings(acc))),
+      h('td', { class: 'num' }, money(U.cost(acc), acc.unpriced)));
+  });
+  const view = table('daily', ['Day', ...TOKEN_HEADS, 'Cache savings', 'Cost'], trs,
     present.length > 1 ? h('tr', {}, h('td', {}, 'Total'), tokenCells(all), h('td', { class: 'num' }, usd(U.savings(all))),
       h('td', { class: 'num' }, money(U.cost(all), all.unpriced))) : null);
+  if (present.length <= DAILY_SHOWN) return view;
+  const more = h('button', {
+    type: 'button', class: 'small',
+    onclick: () => { trs.forEach((tr) => { tr.hidden = false; }); more.remove(); },
+  }, `Show all ${present.length} days`);
+  return h('div', {}, view, h('p', { class: 'more' }, more));
 }

@@ -180,7 +180,7 @@ export async function render(ctx, root) {
       h('p', { class: 'muted', 'data-window': span }, `Last ${state.range} days (${span}), compared with the ${state.range} days before.`),
       drawKpis(),
       V.panel(`Daily ${state.metric} by model`, V.dailyChart(u.dates, u.current, state.metric, disposers, palette)),
-      h('div', { class: 'grid-2' },
+      h('div', { class: 'grid-3' },
         V.panel('Daily cost, last 26 weeks', V.heatmapView(u.today, u.daily, disposers)),
         V.panel(`${state.metric === 'cost' ? 'Cost' : 'Tokens'} by hour of day`, V.hourChart(u.byHour, state.metric, disposers, palette)),
         V.panel('Tasks started by hour of day', V.activityChart(u.activity, disposers))),
