@@ -6,6 +6,7 @@
 
 pub mod healthz;
 pub mod load;
+pub mod retire;
 pub mod server;
 
 use std::path::PathBuf;
@@ -20,11 +21,18 @@ pub type Bench = (
 );
 
 /// Every benchmark, in the order `hangar bench` runs them. Add one line per benchmark.
-pub const BENCHES: &[Bench] = &[(
-    "healthz",
-    "GET /healthz, 4 keep-alive clients",
-    healthz::run,
-)];
+pub const BENCHES: &[Bench] = &[
+    (
+        "healthz",
+        "GET /healthz, 4 keep-alive clients",
+        healthz::run,
+    ),
+    (
+        "retire",
+        "cascade-delete a runtime: 1,000 agents, 100,000 tasks, 2,000 autopilots",
+        retire::run,
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Size {
