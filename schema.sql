@@ -135,3 +135,104 @@ CREATE TABLE squad_member (
     PRIMARY KEY (squad_id, agent_id)
 );
 CREATE INDEX squad_member_by_agent ON squad_member(agent_id);
+
+-- step 4: how far each workspace's events have been pruned (answers 410 cursor_expired)
+CREATE TABLE event_pruned (
+    workspace_id TEXT PRIMARY KEY,
+    through_id   INTEGER NOT NULL
+);
+
+-- step 5: usage ledger and rollups
+-- (provider, model) names, interned: the rollups key on the small integer id.
+CREATE TABLE usage_model (
+    id       INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model    TEXT NOT NULL,
+    UNIQUE (provider, model)
+);
+-- The ledger: one row per (task, provider, model); a re-report replaces the row's counts. It
+-- has no foreign keys, so history outlives deleted tasks, agents and runtimes.
+CREATE TABLE task_usage (
+    task_id            TEXT NOT NULL,
+    provider           TEXT NOT NULL,
+    model              TEXT NOT NULL,
+    workspace_id       TEXT NOT NULL,
+    runtime_id         TEXT NOT NULL,
+    agent_id           TEXT NOT NULL,
+    input_tokens       INTEGER NOT NULL,
+    output_tokens      INTEGER NOT NULL,
+    cache_read_tokens  INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    cost_ticks         INTEGER,           -- provider-reported cost in 10^-10 USD; NULL = none
+    occurred_at        INTEGER NOT NULL,  -- the instant the row is bucketed at
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    PRIMARY KEY (task_id, provider, model)
+) WITHOUT ROWID;
+-- Rollups of the ledger, kept by delta in the ledger write's transaction. `span` is the
+-- bucket length in minutes (15, 60 or 1440) and `bucket` its start (Unix ms, a multiple of the
+-- span): every zone offset is a multiple of 15 minutes, so a local day or hour is an exact
+-- union of aligned buckets, and the coarse spans keep long windows cheap to read. Token sums
+-- are split by whether the ledger row carries a reported cost; the reported cost is held as
+-- cents (10^8 ticks) plus the remainder so that no sum can overflow 64 bits.
+CREATE TABLE usage_rollup (
+    runtime_id           TEXT NOT NULL,
+    span                 INTEGER NOT NULL,
+    bucket               INTEGER NOT NULL,
+    model_id             INTEGER NOT NULL,
+    workspace_id         TEXT NOT NULL,
+    ledger_rows          INTEGER NOT NULL,
+    priced_input         INTEGER NOT NULL,
+    priced_output        INTEGER NOT NULL,
+    priced_cache_read    INTEGER NOT NULL,
+    priced_cache_write   INTEGER NOT NULL,
+    reported_input       INTEGER NOT NULL,
+    reported_output      INTEGER NOT NULL,
+    reported_cache_read  INTEGER NOT NULL,
+    reported_cache_write INTEGER NOT NULL,
+    reported_cents       INTEGER NOT NULL,
+    reported_subcent     INTEGER NOT NULL,
+    PRIMARY KEY (runtime_id, span, bucket, model_id)
+) WITHOUT ROWID;
+CREATE INDEX usage_rollup_by_workspace ON usage_rollup(workspace_id, span, bucket);
+CREATE TABLE usage_workspace_rollup (
+    workspace_id         TEXT NOT NULL,
+    span                 INTEGER NOT NULL,
+    bucket               INTEGER NOT NULL,
+    model_id             INTEGER NOT NULL,
+    ledger_rows          INTEGER NOT NULL,
+    priced_input         INTEGER NOT NULL,
+    priced_output        INTEGER NOT NULL,
+    priced_cache_read    INTEGER NOT NULL,
+    priced_cache_write   INTEGER NOT NULL,
+    reported_input       INTEGER NOT NULL,
+    reported_output      INTEGER NOT NULL,
+    reported_cache_read  INTEGER NOT NULL,
+    reported_cache_write INTEGER NOT NULL,
+    reported_cents       INTEGER NOT NULL,
+    reported_subcent     INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, span, bucket, model_id)
+) WITHOUT ROWID;
+CREATE TABLE usage_agent_rollup (
+    workspace_id         TEXT NOT NULL,
+    span                 INTEGER NOT NULL,
+    bucket               INTEGER NOT NULL,
+    agent_id             TEXT NOT NULL,
+    runtime_id           TEXT NOT NULL,
+    model_id             INTEGER NOT NULL,
+    ledger_rows          INTEGER NOT NULL,
+    priced_input         INTEGER NOT NULL,
+    priced_output        INTEGER NOT NULL,
+    priced_cache_read    INTEGER NOT NULL,
+    priced_cache_write   INTEGER NOT NULL,
+    reported_input       INTEGER NOT NULL,
+    reported_output      INTEGER NOT NULL,
+    reported_cache_read  INTEGER NOT NULL,
+    reported_cache_write INTEGER NOT NULL,
+    reported_cents       INTEGER NOT NULL,
+    reported_subcent     INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, span, bucket, agent_id, runtime_id, model_id)
+) WITHOUT ROWID;
+CREATE INDEX usage_agent_rollup_by_runtime ON usage_agent_rollup(runtime_id, span, bucket);
+-- The activity report counts a runtime's started tasks by local hour.
+CREATE INDEX task_by_runtime_started ON task(runtime_id, started_at);

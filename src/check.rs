@@ -31,7 +31,10 @@ pub const CHECKS: &[Check] = &[
         "events are in time order, so pruning by age keeps an id suffix",
         events_in_time_order,
     ),
-    // The usage ledger adds: ("every rollup equals the ledger recomputed", rollups_match_ledger).
+    (
+        "every usage rollup equals the ledger recomputed",
+        crate::db::usage::rollup::mismatches,
+    ),
 ];
 
 /// What one check found.

@@ -7,11 +7,14 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbError, Tx};
 use crate::events::EventHub;
+use crate::usage::pricing::PriceTable;
 
 pub struct Ctx {
     pub db: Db,
     pub events: EventHub,
     pub config: Config,
+    /// The price table in force (`--pricing FILE` or the built-in one).
+    pub pricing: PriceTable,
     shutting_down: AtomicBool,
 }
 
@@ -21,6 +24,7 @@ impl Ctx {
             db,
             events: EventHub::default(),
             config,
+            pricing: PriceTable::builtin(),
             shutting_down: AtomicBool::new(false),
         }
     }

@@ -2,6 +2,7 @@
 //! plus `EventHub`, a wake-up hint for event streams once that transaction has committed.
 //! Streams always re-read the table by cursor; the hub carries no data.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -64,14 +65,36 @@ pub fn append(
     )
 }
 
-/// Wakes waiting streams after a commit. A generation counter avoids lost wake-ups.
+/// Wakes waiting streams after a commit. A generation counter avoids lost wake-ups. It also
+/// counts the open streams, which are capped.
 #[derive(Default)]
 pub struct EventHub {
     generation: Mutex<u64>,
     changed: Condvar,
+    open_streams: AtomicUsize,
 }
 
 impl EventHub {
+    /// Takes one of `max` stream slots; false when all are taken.
+    pub fn try_open_stream(&self, max: usize) -> bool {
+        self.open_streams
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Gives back a slot taken with `try_open_stream`.
+    pub fn close_stream(&self) {
+        let _ = self
+            .open_streams
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+
+    pub fn open_streams(&self) -> usize {
+        self.open_streams.load(Ordering::SeqCst)
+    }
+
     pub fn wake(&self) {
         let mut g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
         *g = g.wrapping_add(1);

@@ -15,7 +15,7 @@ fn create_list_and_get() {
     let w = World::seed(&s);
     let public = s.insert_runtime(&w.owner_id, "public");
     let private = s.insert_runtime(&w.owner_id, "private");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let created = s
         .post(
             &agents_path(&s),
@@ -32,7 +32,7 @@ fn create_list_and_get() {
     assert_eq!(created.body["archived_at"], Value::Null);
     assert_eq!(created.body["archived_by"], Value::Null);
     assert!(created.body["created_at"].as_str().unwrap().ends_with('Z'));
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1);
     assert_eq!(
         (events[0].0.as_str(), events[0].1.as_str()),
@@ -74,7 +74,7 @@ fn create_rejects_bad_input_unusable_runtimes_and_taken_names() {
     let owners_private = s.insert_runtime(&w.owner_id, "private");
     let elsewhere = s.insert_runtime_in(&w.other_ws, &w.owner_id, "public");
     s.create_agent(&w.owner, &owners_private, "taken");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let path = agents_path(&s);
     let rt = owners_private.as_str();
     let cases = [
@@ -150,7 +150,7 @@ fn create_rejects_bad_input_unusable_runtimes_and_taken_names() {
         s.post(&path, caller, body).expect_error(status, code);
     }
     assert_eq!(s.count("SELECT COUNT(*) FROM agent"), 1, "nothing written");
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
     // 255 characters is fine; an admin may use any runtime; the member their own.
     s.post(
         &path,
@@ -170,7 +170,7 @@ fn patch_renames_describes_and_checks_permissions() {
     let agent = s.create_agent(&w.member, &rt, "alpha");
     s.create_agent(&w.owner, &rt, "beta");
     let path = format!("/api/agents/{agent}");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
 
     s.patch(&path, &w.admin, json!({"name": "beta"}))
         .expect_error(409, "agent_name_taken");
@@ -187,9 +187,12 @@ fn patch_renames_describes_and_checks_permissions() {
         json!({"name": "z"}),
     )
     .expect_error(403, "forbidden");
-    assert!(s.events_after(mark).iter().all(|e| e.0 == "agent:created"));
+    assert!(s
+        .event_rows_after(mark)
+        .iter()
+        .all(|e| e.0 == "agent:created"));
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let r = s
         .patch(
             &path,
@@ -205,7 +208,7 @@ fn patch_renames_describes_and_checks_permissions() {
         .patch(&path, &w.admin, json!({"name": "alpha2"}))
         .expect(200);
     assert_eq!(r2.body, r.body, "a no-op patch changes nothing");
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, "agent:updated");
     assert_eq!(events[0].2["agent"], r.body);

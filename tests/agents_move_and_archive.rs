@@ -155,7 +155,7 @@ fn archiving_cancels_tasks_pauses_autopilots_and_restoring_checks_the_name() {
     .expect_error(403, "forbidden");
     s.post(&format!("{path}/archive"), &w.outsider, json!({}))
         .expect_error(404, "not_found");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let archived = s
         .post(&format!("{path}/archive"), &w.member, json!({}))
         .expect(200);
@@ -178,7 +178,7 @@ fn archiving_cancels_tasks_pauses_autopilots_and_restoring_checks_the_name() {
         )
         .unwrap();
     assert_eq!((status.as_str(), next), ("paused", None));
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     let summary: Vec<(String, Value)> = events
         .iter()
         .map(|(t, _, p)| {
@@ -235,7 +235,7 @@ fn archiving_cancels_tasks_pauses_autopilots_and_restoring_checks_the_name() {
         json!({"name": "worker-2"}),
     )
     .expect(200);
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let restored = s
         .post(&format!("{path}/restore"), &w.member, json!({}))
         .expect(200);

@@ -77,11 +77,11 @@ fn fires_after_one_interval_skips_while_busy_and_never_replays() {
     let_ticks_pass();
     assert_eq!(runs(&s, &autopilot), 0, "not due yet");
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     s.clock().advance(Duration::milliseconds(1));
     wait_until("the first run", || runs(&s, &autopilot) == 1);
     let fired_at = ms(s.now());
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1, "{events:?}");
     let (kind, actor, payload) = &events[0];
     assert_eq!((kind.as_str(), actor.as_str()), ("task:queued", "system"));
@@ -140,7 +140,7 @@ fn paused_never_fires_and_reactivation_schedules_from_now() {
     assert_eq!(runs(&s, &autopilot), 0);
 
     s.clock().advance(Duration::minutes(7));
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let r = s
         .patch(&path, &w.owner, json!({"status": "active"}))
         .expect(200);
@@ -150,7 +150,7 @@ fn paused_never_fires_and_reactivation_schedules_from_now() {
     assert_eq!(r.body["next_run_at"], hangar::clock::rfc3339(due));
     assert_eq!(s.event_types_after(mark), ["autopilot:updated"]);
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let r = s
         .patch(&path, &w.owner, json!({"status": "paused"}))
         .expect(200);
@@ -168,13 +168,13 @@ fn paused_never_fires_and_reactivation_schedules_from_now() {
     s.sql()
         .execute("DELETE FROM agent WHERE id = ?1", [&agent])
         .unwrap();
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     s.patch(&path, &w.member, json!({"status": "active"}))
         .expect_error(403, "forbidden");
     s.patch(&path, &w.owner, json!({"status": "active"}))
         .expect_error(409, "assignee_missing");
     assert_eq!(next_run(&s, &autopilot), None);
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
     // It can still be renamed or deleted by an admin.
     s.patch(&path, &w.admin, json!({"name": "orphan"}))
         .expect(200);
@@ -246,7 +246,7 @@ fn crud_validates_everything_before_writing() {
     };
     let path = format!("/api/workspaces/{}/autopilots", s.ws);
     let body = |minutes: serde_json::Value| json!({"name": "n", "prompt": "p", "assignee_agent_id": agent, "interval_minutes": minutes});
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     for (minutes, code) in [
         (json!(0), "invalid_field"),
         (json!(10_081), "invalid_field"),
@@ -284,7 +284,7 @@ fn crud_validates_everything_before_writing() {
     s.post(&path, &w.outsider, body(json!(5)))
         .expect_error(404, "not_found");
     assert_eq!(s.count("SELECT COUNT(*) FROM autopilot"), 0);
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
 
     // 1 and 10080 are the bounds; status defaults to active.
     s.post(&path, &w.owner, body(json!(10_080))).expect(201);
@@ -322,9 +322,9 @@ fn crud_validates_everything_before_writing() {
     );
 
     s.delete(&one, &w.member).expect_error(403, "forbidden");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     s.delete(&one, &w.owner).expect(204);
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, "autopilot:deleted");
     assert_eq!(events[0].2["autopilot"]["id"], id.as_str());

@@ -96,7 +96,7 @@ fn cascade_archives_the_confirmed_agents_and_tears_down_in_order() {
     let archived = s.oldest_first("agent", &[&a, &b, &arrival]);
     let paused = s.oldest_first("autopilot", &[&a_pilot, &b_pilot]);
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     // An admin confirms, listing the plan out of order and with a duplicate.
     let r = cascade(&s, &w.admin, &rt, plan(&[&b, &arrival, &a, &b])).expect(200);
     assert_eq!(
@@ -140,7 +140,7 @@ fn cascade_archives_the_confirmed_agents_and_tears_down_in_order() {
 
     // Events: task:cancelled per task (oldest first), agent:archived per agent, then
     // autopilot:paused per autopilot, then daemon:register delete — all by the admin.
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     let summary: Vec<(&str, Value)> = events
         .iter()
         .map(|(kind, actor, payload)| {

@@ -52,7 +52,7 @@ fn strict_delete_tears_down_and_keeps_the_survivors_history() {
     s.move_agent(&w.member, &mover, &rt2);
     assert_eq!(s.task_row(&queued).1.as_deref(), Some(rt2.as_str()));
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let r = s
         .delete(&format!("/api/runtimes/{rt}"), &w.member)
         .expect(200);
@@ -92,7 +92,7 @@ fn strict_delete_tears_down_and_keeps_the_survivors_history() {
         assert_eq!((status.as_str(), next), ("paused", None));
     }
 
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     let summary: Vec<(&str, &str, Value)> = events
         .iter()
         .map(|(kind, actor, payload)| {
@@ -196,7 +196,7 @@ fn strict_delete_checks_in_contract_order_and_refusals_change_nothing() {
     assert_eq!(s.snapshot(), before, "a refused delete changed something");
 
     s.archive_squad(&w.member, &squad);
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     s.delete(&path, &w.owner).expect(200);
     assert!(!s.exists("runtime", &rt));
     assert!(!s.exists("squad", &squad));

@@ -62,7 +62,7 @@ fn members_create_list_get_and_edit_squads() {
         ..
     } = setup();
     let path = format!("/api/workspaces/{}/squads", s.ws);
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let created = s
         .post(
             &path,
@@ -78,7 +78,7 @@ fn members_create_list_get_and_edit_squads() {
     assert_eq!(created.body["leader_agent_id"], lead.as_str());
     assert_eq!(created.body["member_agent_ids"], json!(expected_members));
     assert_eq!(created.body["archived_at"], Value::Null);
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, "squad:created");
     assert_eq!(events[0].2["squad"], created.body);
@@ -92,7 +92,7 @@ fn members_create_list_get_and_edit_squads() {
     );
     s.get(&path, &w.outsider).expect_error(404, "not_found");
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let edited = s
         .patch(
             &one,
@@ -114,7 +114,7 @@ fn members_create_list_get_and_edit_squads() {
         .expect(200);
     assert_eq!(s.event_types_after(mark), ["squad:updated"]);
 
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let gone = s
         .post(&format!("{one}/archive"), &w.member, json!({}))
         .expect(200);
@@ -149,7 +149,7 @@ fn leaders_and_members_must_be_agents_of_the_workspace() {
     } = setup();
     let path = format!("/api/workspaces/{}/squads", s.ws);
     let unknown = hangar::ids::new_id();
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let cases = [
         (
             json!({"name": "x", "leader_agent_id": archived}),
@@ -239,7 +239,7 @@ fn leaders_and_members_must_be_agents_of_the_workspace() {
     )
     .expect_error(404, "not_found");
     assert_eq!(s.count("SELECT COUNT(*) FROM squad"), 0);
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
 
     let id = s
         .post(
@@ -250,7 +250,7 @@ fn leaders_and_members_must_be_agents_of_the_workspace() {
         .expect(201)
         .id();
     let one = format!("/api/squads/{id}");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     s.patch(&one, &w.member, json!({"leader_agent_id": archived}))
         .expect_error(409, "agent_archived");
     s.patch(
@@ -265,7 +265,7 @@ fn leaders_and_members_must_be_agents_of_the_workspace() {
         .expect_error(404, "not_found");
     s.patch("/api/squads/s", &w.member, json!({"name": "y"}))
         .expect_error(400, "invalid_id");
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
     let squad = s.get(&one, &w.member).expect(200);
     assert_eq!(squad.body["name"], "x");
     assert_eq!(squad.body["member_agent_ids"], json!([a]));

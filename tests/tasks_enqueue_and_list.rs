@@ -74,7 +74,7 @@ fn enqueue_rejects_bad_input_and_writes_nothing() {
     let rt = s.insert_runtime(&w.owner_id, "private");
     let agent = s.create_agent(&w.owner, &rt, "coder");
     let path = format!("/api/agents/{agent}/tasks");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     for (body, code) in [
         (json!({}), "invalid_field"),
         (json!({"prompt": ""}), "invalid_field"),
@@ -95,7 +95,7 @@ fn enqueue_rejects_bad_input_and_writes_nothing() {
     )
     .expect_error(404, "not_found");
     assert_eq!(s.count("SELECT COUNT(*) FROM task"), 0);
-    assert!(s.events_after(mark).is_empty());
+    assert!(s.event_rows_after(mark).is_empty());
     // The longest prompt is accepted, in characters (not bytes).
     s.post(&path, &w.owner, json!({"prompt": "é".repeat(100_000)}))
         .expect(201);

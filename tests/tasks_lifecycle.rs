@@ -25,7 +25,7 @@ fn a_task_goes_from_queued_to_completed() {
     let w = World::seed(&s);
     let rt = s.insert_runtime(&w.owner_id, "private");
     let agent = s.create_agent(&w.owner, &rt, "coder");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
 
     let queued = s
         .post(
@@ -72,7 +72,7 @@ fn a_task_goes_from_queued_to_completed() {
     assert_eq!(got.body["status"], "completed");
     assert_eq!(got.body["usage"], json!([]));
 
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     let kinds: Vec<_> = events
         .iter()
         .map(|(t, a, p)| (t.as_str(), a.as_str(), p["task"]["status"].clone()))
@@ -131,7 +131,7 @@ fn cancel_wins_over_a_late_complete() {
         .post(&format!("/api/tasks/{task}/cancel"), &w.admin, json!({}))
         .expect(200);
     assert_eq!(cancelled.body["status"], "cancelled");
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     for (what, body) in [
         ("complete", json!({"output": "too late"})),
         ("fail", json!({"error": "too late"})),
@@ -146,7 +146,10 @@ fn cancel_wins_over_a_late_complete() {
         )),
         1
     );
-    assert!(s.events_after(mark).is_empty(), "nothing written on 409");
+    assert!(
+        s.event_rows_after(mark).is_empty(),
+        "nothing written on 409"
+    );
     s.post(&format!("/api/tasks/{task}/cancel"), &w.owner, json!({}))
         .expect_error(409, "task_not_active");
     // Cancelling needs the enqueue permission; a queued task can be cancelled too.
@@ -175,7 +178,7 @@ fn a_daemon_only_touches_its_own_runtimes_and_tasks() {
     let agent = s.create_agent(&w.owner, &rt, "coder");
     let task = s.enqueue(&w.owner, &agent, "p");
     let outsider_daemon = s.daemon_token(&w.other_ws, &w.outsider);
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     let seen_before = s.count(&format!(
         "SELECT last_seen_at FROM runtime WHERE id = '{rt}'"
     ));
@@ -225,7 +228,7 @@ fn a_claim_counts_as_a_heartbeat() {
         )
         .unwrap();
     s.clock().advance(Duration::seconds(10));
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     claim(&s, &w.owner_daemon, &rt).expect(204);
     let (status, seen): (String, i64) = s
         .sql()
@@ -240,7 +243,7 @@ fn a_claim_counts_as_a_heartbeat() {
         ("online", s.now().timestamp_millis())
     );
     claim(&s, &w.owner_daemon, &rt).expect(204);
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].0, "runtime:status");
     assert_eq!(events[0].2, json!({"runtime_id": rt, "status": "online"}));
@@ -319,7 +322,7 @@ fn in_flight_tasks_fail_once_their_runtime_stays_offline_past_the_grace() {
     assert_eq!(sweep(&s), 0, "still within the grace");
     s.clock().advance(Duration::seconds(31));
     // The live runtime was last seen just as long ago but is online: untouched.
-    let mark = s.last_event_id();
+    let mark = s.newest_event_id();
     assert_eq!(sweep(&s), 2);
     assert_eq!(sweep(&s), 0, "idempotent");
     for (task, status) in [
@@ -330,7 +333,7 @@ fn in_flight_tasks_fail_once_their_runtime_stays_offline_past_the_grace() {
     ] {
         assert_eq!(s.task_status(task), status, "{task}");
     }
-    let events = s.events_after(mark);
+    let events = s.event_rows_after(mark);
     let got: Vec<_> = events
         .iter()
         .map(|(t, a, p)| {

@@ -5,9 +5,12 @@
 //! the figures worth quoting.
 
 pub mod healthz;
+pub mod heartbeat;
 pub mod load;
 pub mod retire;
 pub mod server;
+pub mod usage;
+pub mod usage_world;
 
 use std::path::PathBuf;
 
@@ -26,6 +29,16 @@ pub const BENCHES: &[Bench] = &[
         "healthz",
         "GET /healthz, 4 keep-alive clients",
         healthz::run,
+    ),
+    (
+        "heartbeat",
+        "POST /api/daemon/heartbeat (4 runtimes each), 4 keep-alive daemons",
+        heartbeat::run,
+    ),
+    (
+        "usage",
+        "usage reports on a seeded world (100k rows; large: 1M and 10M) and ingest over HTTP",
+        usage::run,
     ),
     (
         "retire",

@@ -1,6 +1,9 @@
-//! SQL for the `event` outbox.
+//! SQL for the `event` outbox and its pruning mark (`event_pruned`: per workspace, the
+//! highest event id deleted by retention, so a cursor at or below it is known to be stale).
 
-use rusqlite::{params, Row};
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Conn, DbResult, Tx};
 
@@ -57,4 +60,66 @@ pub fn list_after(c: &Conn, workspace_id: &str, after: i64, limit: i64) -> DbRes
     )?;
     let rows = stmt.query_map(params![workspace_id, after, limit], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The newest event id of any workspace (0 when there is none): "now" for a new stream.
+pub fn last_id(c: &Conn) -> DbResult<i64> {
+    Ok(c.raw()
+        .query_row("SELECT COALESCE(MAX(id), 0) FROM event", [], |r| r.get(0))?)
+}
+
+/// The highest event id of the workspace that retention has deleted, if any.
+pub fn pruned_through(c: &Conn, workspace_id: &str) -> DbResult<Option<i64>> {
+    Ok(c.raw()
+        .query_row(
+            "SELECT through_id FROM event_pruned WHERE workspace_id = ?1",
+            [workspace_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Deletes up to `limit` of the oldest events created before `cutoff` and raises each
+/// affected workspace's pruning mark; returns how many were deleted.
+pub fn prune_before(tx: &Tx, cutoff: i64, limit: i64) -> DbResult<usize> {
+    let deleted: Vec<(String, i64)> = {
+        let mut stmt = tx.raw().prepare_cached(
+            "DELETE FROM event WHERE id IN
+               (SELECT id FROM event WHERE created_at < ?1 ORDER BY id LIMIT ?2)
+             RETURNING workspace_id, id",
+        )?;
+        let rows = stmt.query_map(params![cutoff, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut marks: HashMap<&str, i64> = HashMap::new();
+    for (ws, id) in &deleted {
+        let mark = marks.entry(ws.as_str()).or_insert(*id);
+        *mark = (*mark).max(*id);
+    }
+    let mut stmt = tx.raw().prepare_cached(
+        "INSERT INTO event_pruned (workspace_id, through_id) VALUES (?1, ?2)
+         ON CONFLICT (workspace_id) DO UPDATE SET through_id =
+           CASE WHEN excluded.through_id > event_pruned.through_id
+                THEN excluded.through_id ELSE event_pruned.through_id END",
+    )?;
+    for (ws, id) in marks {
+        stmt.execute(params![ws, id])?;
+    }
+    Ok(deleted.len())
+}
+
+/// Whether a stream's reader may still read the workspace's events: still a member, and
+/// the token they opened it with not revoked.
+pub fn reader_allowed(
+    c: &Conn,
+    workspace_id: &str,
+    user_id: &str,
+    token_id: &str,
+) -> DbResult<bool> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM member WHERE workspace_id = ?1 AND user_id = ?2)
+            AND EXISTS (SELECT 1 FROM api_token
+                        WHERE id = ?3 AND user_id = ?2 AND revoked_at IS NULL)",
+    )?;
+    Ok(stmt.query_row(params![workspace_id, user_id, token_id], |r| r.get(0))?)
 }

@@ -106,3 +106,92 @@ pub fn mark_seen(tx: &Tx, id: &str, now: i64) -> DbResult<Option<String>> {
     }
     Ok(before)
 }
+
+/// One runtime as a daemon registers it. `None` fields keep a re-registered runtime's value
+/// (and take the column default for a new one).
+pub struct Registered<'a> {
+    pub new_id: &'a str,
+    pub workspace_id: &'a str,
+    pub owner_id: &'a str,
+    pub daemon_id: &'a str,
+    pub provider: &'a str,
+    pub name: &'a str,
+    pub runtime_mode: Option<&'a str>,
+    pub device_info: Option<&'a str>,
+    /// JSON object text.
+    pub metadata: Option<&'a str>,
+}
+
+/// Inserts the runtime, or updates the one with the same (workspace, daemon_id, provider):
+/// name, mode, device info and metadata change, it becomes `online` and seen at `now`;
+/// visibility and timezone are never touched. The update only applies to a runtime of the
+/// same owner — for another owner's it writes nothing and returns `None`.
+pub fn upsert_registered(tx: &Tx, r: &Registered, now: i64) -> DbResult<Option<Runtime>> {
+    let sql = format!(
+        "INSERT INTO runtime ({COLUMNS}) VALUES
+           (?1, ?2, ?3, ?4, ?5, COALESCE(?6, 'local'), COALESCE(?7, ''), COALESCE(?8, '{{}}'),
+            ?9, 'private', 'UTC', 'online', ?10, ?10, ?10)
+         ON CONFLICT (workspace_id, daemon_id, provider) DO UPDATE SET
+           name = excluded.name,
+           runtime_mode = COALESCE(?6, runtime.runtime_mode),
+           device_info = COALESCE(?7, runtime.device_info),
+           metadata = COALESCE(?8, runtime.metadata),
+           status = 'online',
+           last_seen_at = excluded.last_seen_at,
+           updated_at = excluded.updated_at
+         WHERE runtime.owner_id = excluded.owner_id
+         RETURNING {COLUMNS}"
+    );
+    Ok(tx
+        .raw()
+        .query_row(
+            &sql,
+            params![
+                r.new_id,
+                r.workspace_id,
+                r.daemon_id,
+                r.name,
+                r.provider,
+                r.runtime_mode,
+                r.device_info,
+                r.metadata,
+                r.owner_id,
+                now
+            ],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// Sets `offline` (keeping `last_seen_at`); returns whether it was online before.
+pub fn mark_offline(tx: &Tx, id: &str) -> DbResult<bool> {
+    let changed = tx.raw().execute(
+        "UPDATE runtime SET status = 'offline' WHERE id = ?1 AND status = 'online'",
+        [id],
+    )?;
+    Ok(changed > 0)
+}
+
+/// Every online runtime, least recently seen first: the liveness sweeper's candidates.
+pub fn list_online(c: &Conn) -> DbResult<Vec<Runtime>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM runtime WHERE status = 'online' ORDER BY last_seen_at, id");
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Writes the settings a member may edit.
+pub fn update_settings(
+    tx: &Tx,
+    id: &str,
+    visibility: &str,
+    timezone: &str,
+    now: i64,
+) -> DbResult<()> {
+    tx.raw().execute(
+        "UPDATE runtime SET visibility = ?2, timezone = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, visibility, timezone, now],
+    )?;
+    Ok(())
+}

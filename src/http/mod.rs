@@ -8,6 +8,8 @@ pub mod assets;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sse;
+mod unstick;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -28,8 +30,12 @@ use router::Auth;
 pub struct HttpServer {
     server: Arc<tiny_http::Server>,
     workers: Vec<JoinHandle<()>>,
+    ctx: Arc<Ctx>,
     pub addr: SocketAddr,
 }
+
+/// How long shutdown waits for event streams to notice it and close their connections.
+const STREAM_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 impl HttpServer {
     /// Starts `ctx.config.workers` workers on an already bound listener.
@@ -37,7 +43,7 @@ impl HttpServer {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
         let server = Arc::new(server);
-        let workers = (0..ctx.config.workers.max(1))
+        let mut workers: Vec<JoinHandle<()>> = (0..ctx.config.workers.max(1))
             .map(|i| {
                 let server = Arc::clone(&server);
                 let ctx = Arc::clone(&ctx);
@@ -47,15 +53,18 @@ impl HttpServer {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
+        workers.push(unstick::spawn(addr, Arc::clone(&ctx)).map_err(|e| e.to_string())?);
         Ok(HttpServer {
             server,
             workers,
+            ctx,
             addr,
         })
     }
 
-    /// Waits for the workers (which exit once shutdown has begun, after the request in hand)
-    /// and closes the listener: dropping the last `Server` stops its accept thread.
+    /// Waits for the workers (which exit once shutdown has begun, after the request in hand),
+    /// gives event streams (woken by the shutdown) a moment to close their connections, and
+    /// closes the listener: dropping the last `Server` stops its accept thread.
     pub fn join(self) {
         // One wake-up per worker, so idle ones need not wait out their poll.
         for _ in &self.workers {
@@ -64,6 +73,10 @@ impl HttpServer {
         for w in self.workers {
             let _ = w.join();
         }
+        let until = Instant::now() + STREAM_CLOSE_WAIT;
+        while self.ctx.events.open_streams() > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -71,7 +84,7 @@ impl HttpServer {
 /// with 503 rather than served: keep-alive clients send their next request as soon as the
 /// previous is answered, so a worker that kept serving would never run out of work. Requests
 /// already being handled finish first; those still queued when the worker stops are refused.
-fn worker(server: &tiny_http::Server, ctx: &Ctx) {
+fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
     while !ctx.is_shutting_down() {
         match server.recv_timeout(Duration::from_millis(100)) {
             Ok(Some(rq)) if ctx.is_shutting_down() => refuse(rq),
@@ -88,12 +101,12 @@ fn worker(server: &tiny_http::Server, ctx: &Ctx) {
 
 fn refuse(rq: tiny_http::Request) {
     let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
-    if let Err(e) = rq.respond(to_response(error_reply(&err))) {
+    if let Err(e) = send(rq, error_reply(&err)) {
         log::debug!("client went away: {e}");
     }
 }
 
-fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
+fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
     let started = Instant::now();
     let mut req = Req::from_url(rq.method().as_str(), rq.url());
     req.headers = rq
@@ -110,8 +123,23 @@ fn handle(ctx: &Ctx, mut rq: tiny_http::Request) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
     };
+    let reply = match reply.body {
+        Body::EventStream(spec) => match sse::take_slot(ctx) {
+            Some(slot) => {
+                sse::start(slot, rq, spec);
+                metrics::record_request(label, 200, started.elapsed());
+                log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
+                return;
+            }
+            None => error_reply(&ApiError::unavailable(
+                "too_many_streams",
+                "too many open event streams, try again later",
+            )),
+        },
+        body => Reply { body, ..reply },
+    };
     let status = reply.status;
-    if let Err(e) = rq.respond(to_response(reply)) {
+    if let Err(e) = send(rq, reply) {
         log::debug!("client went away: {e}");
     }
     let took = started.elapsed();
@@ -138,6 +166,16 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
     }
     let route = router::resolve(&req.method, &segments).map_err(|e| (e, "unmatched"))?;
     let label = route.pattern;
+    // The one place a read-only replica refuses writes, whoever asks.
+    if ctx.db.is_read_only() && router::Route::writes(&req.method) {
+        return Err((
+            ApiError::unavailable(
+                "read_only",
+                "this hangar is a read-only replica; send writes to the primary",
+            ),
+            label,
+        ));
+    }
     let now = ctx.now_ms();
     let authorization = req.header("authorization");
     let caller = match route.auth {
@@ -182,7 +220,12 @@ fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
-fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+/// Answers `rq` with `reply` in one write. tiny_http's own `respond` writes the head and the
+/// body separately, and without TCP_NODELAY (which tiny_http cannot set) Nagle's algorithm then
+/// holds any body over about 1 KiB until the client's delayed ACK: 40 ms per response on a
+/// keep-alive connection. One buffer, one write, no wait. A HEAD answer carries no body.
+fn send(rq: tiny_http::Request, reply: Reply) -> std::io::Result<()> {
+    use std::io::Write;
     let (content_type, bytes) = match reply.body {
         Body::Json(value) => (
             "application/json".to_string(),
@@ -194,16 +237,39 @@ fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
             bytes,
         } => (content_type, bytes),
         Body::Empty => (String::new(), Vec::new()),
+        Body::EventStream(_) => {
+            log::error!("an event stream reached the plain response path");
+            (String::new(), Vec::new())
+        }
     };
-    let mut response = tiny_http::Response::from_data(bytes).with_status_code(reply.status);
+    let tiny_http::HTTPVersion(major, minor) = rq.http_version().clone();
+    let status = tiny_http::StatusCode(reply.status);
+    let mut out = Vec::with_capacity(bytes.len() + 256);
+    write!(
+        out,
+        "HTTP/{major}.{minor} {} {}\r\n",
+        status.0,
+        status.default_reason_phrase()
+    )?;
     let content_type =
         (!content_type.is_empty()).then_some(("Content-Type", content_type.as_str()));
     let extra = reply.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     for (name, value) in content_type.into_iter().chain(extra) {
+        // `Header::from_bytes` refuses what cannot be a header (no CR/LF injection).
         match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            Ok(h) => response.add_header(h),
+            Ok(h) => write!(out, "{h}\r\n")?,
             Err(()) => log::error!("dropped an invalid response header {name:?}"),
         }
     }
-    response
+    // 1xx, 204 and 304 carry no body and no length.
+    if !matches!(reply.status, 100..=199 | 204 | 304) {
+        write!(out, "Content-Length: {}\r\n", bytes.len())?;
+    }
+    out.extend_from_slice(b"\r\n");
+    if rq.method() != &tiny_http::Method::Head && !matches!(reply.status, 100..=199 | 204 | 304) {
+        out.extend_from_slice(&bytes);
+    }
+    let mut writer = rq.into_writer();
+    writer.write_all(&out)?;
+    writer.flush()
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ErrorKind};
+use crate::http::sse::StreamSpec;
 
 #[derive(Debug)]
 pub enum Body {
@@ -17,6 +18,8 @@ pub enum Body {
         bytes: Vec<u8>,
     },
     Empty,
+    /// Not a body: the HTTP edge hands the connection to `http::sse`.
+    EventStream(StreamSpec),
 }
 
 #[derive(Debug)]

@@ -1,4 +1,8 @@
-//! Usage: the token ledger's pure maths (zones, windows, prices, money) and its reports.
+//! Usage: the token ledger's pure maths (zones, windows, prices, money), its ingest and its
+//! reports.
+pub mod csv;
+pub mod ingest;
 pub mod money;
 pub mod pricing;
+pub mod reports;
 pub mod window;

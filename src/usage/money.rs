@@ -94,6 +94,64 @@ pub fn parse_usd(text: &str) -> Result<Ticks, MoneyError> {
     Ok(ticks)
 }
 
+/// Parses the decimal text of a JSON number that must be a whole count in `0..=max` (a token
+/// count), with the same exact reading as `parse_usd`: `12`, `1.0` and `1e3` are whole, `1.5`
+/// is not, and nothing is rounded through a float.
+pub fn parse_count(text: &str, max: i64) -> Result<i64, MoneyError> {
+    let number = Decimal::parse(text.trim()).ok_or_else(|| {
+        MoneyError::new(
+            MoneyErrorKind::NotANumber,
+            format!("{:?} is not a number", shorten(text)),
+        )
+    })?;
+    let Some((significand, scale)) = number.reduced() else {
+        return Ok(0);
+    };
+    if number.negative {
+        return Err(MoneyError::new(
+            MoneyErrorKind::Negative,
+            "must not be negative".to_string(),
+        ));
+    }
+    if scale > 0 {
+        return Err(MoneyError::new(
+            MoneyErrorKind::TooPrecise,
+            "must be a whole number".to_string(),
+        ));
+    }
+    let too_large = || MoneyError::new(MoneyErrorKind::TooLarge, format!("must be at most {max}"));
+    // value = significand × 10^-scale; more than 19 digits cannot fit an i64.
+    let digits = i64::try_from(significand.len()).unwrap_or(i64::MAX);
+    if digits.saturating_sub(scale) > 19 {
+        return Err(too_large());
+    }
+    let mut value: i128 = 0;
+    for digit in significand.bytes() {
+        value = value * 10 + i128::from(digit - b'0');
+    }
+    for _ in scale..0 {
+        value *= 10;
+    }
+    i64::try_from(value)
+        .ok()
+        .filter(|v| *v <= max)
+        .ok_or_else(too_large)
+}
+
+/// Renders ticks as exact decimal USD text with no trailing zeros (`12`, `0.0123456789`,
+/// `-1.5`), for echoing a reported cost without rounding.
+pub fn ticks_to_decimal(ticks: Ticks) -> String {
+    let sign = if ticks < 0 { "-" } else { "" };
+    let abs = ticks.unsigned_abs();
+    let per_usd = TICKS_PER_USD.unsigned_abs();
+    let (whole, fraction) = (abs / per_usd, abs % per_usd);
+    if fraction == 0 {
+        return format!("{sign}{whole}");
+    }
+    let digits = format!("{fraction:010}");
+    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+}
+
 /// Converts a table price, the decimal text of "USD per million tokens", into whole ticks per
 /// token (1 USD per million = 10⁴ ticks per token). Refuses what `parse_usd` refuses and a price
 /// that is not a whole number of ticks per token (more than 4 decimal places).
@@ -254,6 +312,56 @@ fn parse_exponent(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_exact_whole_numbers_in_range() {
+        let max = 1_000_000_000_000;
+        let cases: &[(&str, Result<i64, MoneyErrorKind>)] = &[
+            ("0", Ok(0)),
+            ("-0", Ok(0)),
+            ("12", Ok(12)),
+            ("1.0", Ok(1)),
+            ("1e3", Ok(1000)),
+            ("1.5e1", Ok(15)),
+            ("1000000000000", Ok(max)),
+            ("1e12", Ok(max)),
+            ("1000000000001", Err(MoneyErrorKind::TooLarge)),
+            ("1e13", Err(MoneyErrorKind::TooLarge)),
+            ("99999999999999999999999", Err(MoneyErrorKind::TooLarge)),
+            ("1e400", Err(MoneyErrorKind::TooLarge)),
+            ("-1", Err(MoneyErrorKind::Negative)),
+            ("1.5", Err(MoneyErrorKind::TooPrecise)),
+            ("1e-1", Err(MoneyErrorKind::TooPrecise)),
+            ("\"5\"", Err(MoneyErrorKind::NotANumber)),
+            ("true", Err(MoneyErrorKind::NotANumber)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                parse_count(text, max).map_err(|e| e.kind()),
+                *expected,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn decimal_rendering_is_exact() {
+        let cases: &[(Ticks, &str)] = &[
+            (0, "0"),
+            (TICKS_PER_USD, "1"),
+            (1, "0.0000000001"),
+            (1_234_567_890, "0.123456789"),
+            (10_000_000_000_000_000, "1000000"),
+            (9_999_999_999_999_999, "999999.9999999999"),
+            (-15_000_000_000, "-1.5"),
+        ];
+        for (ticks, text) in cases {
+            assert_eq!(ticks_to_decimal(*ticks), *text);
+            if *ticks >= 0 {
+                assert_eq!(parse_usd(text), Ok(*ticks));
+            }
+        }
+    }
 
     fn ok(text: &str, ticks: Ticks) {
         assert_eq!(parse_usd(text), Ok(ticks), "parse_usd({text:?})");

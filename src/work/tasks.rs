@@ -3,10 +3,11 @@
 
 use serde_json::json;
 
-use crate::db::{self, agents::Agent, runtimes::Runtime, tasks::Task, Conn, DbError, Tx};
+use crate::db::{self, agents::Agent, tasks::Task, Conn, DbError, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
 use crate::ids;
+use crate::registry;
 use crate::wire::task_json;
 use crate::work::{agents::archived, require_may_enqueue, visible_agent};
 
@@ -107,34 +108,6 @@ pub fn cancel(
     Ok(task)
 }
 
-/// A runtime of the daemon token's user in the token's workspace; anything else is 404.
-pub fn daemon_runtime(
-    c: &Conn,
-    daemon_user: &str,
-    daemon_ws: &str,
-    runtime_id: &str,
-) -> Result<Runtime, ApiError> {
-    db::runtimes::get(c, runtime_id)?
-        .filter(|r| r.workspace_id == daemon_ws && r.owner_id.as_deref() == Some(daemon_user))
-        .ok_or_else(|| ApiError::not_found("runtime"))
-}
-
-/// A sign of life from a runtime: online, `last_seen_at = now`, and `runtime:status online`
-/// when it was offline. (The heartbeat endpoint applies the same rule.)
-pub fn record_heartbeat(
-    tx: &Tx,
-    workspace_id: &str,
-    runtime_id: &str,
-    actor: &Actor,
-    now: i64,
-) -> Result<(), DbError> {
-    if db::runtimes::mark_seen(tx, runtime_id, now)?.as_deref() == Some("offline") {
-        let payload = json!({ "runtime_id": runtime_id, "status": "online" });
-        events::append(tx, workspace_id, "runtime:status", actor, payload, now)?;
-    }
-    Ok(())
-}
-
 /// The daemon's claim: a heartbeat, then the oldest queued task of a non-archived agent on
 /// the runtime moved to `dispatched` (or `None`). Runs in the caller's write transaction.
 pub fn claim(
@@ -145,9 +118,15 @@ pub fn claim(
     runtime_id: &str,
     now: i64,
 ) -> Result<Option<Task>, ApiError> {
-    let runtime = daemon_runtime(tx, daemon_user, daemon_ws, runtime_id)?;
-    record_heartbeat(tx, &runtime.workspace_id, &runtime.id, actor, now)?;
-    let Some(task) = db::tasks::claim_next(tx, &runtime.id, now)? else {
+    let scope = registry::DaemonScope {
+        user_id: daemon_user,
+        workspace_id: daemon_ws,
+    };
+    // A claim counts as a heartbeat; a runtime that is not the daemon's is 404.
+    if registry::heartbeat_one(tx, scope, runtime_id, actor, now)? == registry::Beat::Gone {
+        return Err(ApiError::not_found("runtime"));
+    }
+    let Some(task) = db::tasks::claim_next(tx, runtime_id, now)? else {
         return Ok(None);
     };
     announce(tx, actor, &task, now)?;

@@ -325,6 +325,80 @@ impl World {
     }
 }
 
+impl TestServer {
+    /// A second server on this server's database file, started as `serve --read-only` (a
+    /// replica following it); same owner token and workspace. Its `dir` is empty: assert
+    /// rows through the primary's `sql()`.
+    pub fn read_only_follower(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::new(self.db_path());
+        config.workers = 2;
+        config.read_only = true;
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve --read-only");
+        TestServer {
+            base: format!("http://{}", handle.addr()),
+            handle: Some(handle),
+            dir: tempfile::tempdir().expect("temp dir"),
+            owner_token: self.owner_token.clone(),
+            ws: self.ws.clone(),
+            clock: None,
+        }
+    }
+}
+
+pub mod ledger;
+pub mod sse;
+
+/// Registry helpers: daemon registration and the event outbox.
+impl TestServer {
+    /// `POST /api/daemon/register` with one runtime per (name, provider).
+    pub fn register(&self, daemon_token: &str, daemon_id: &str, runtimes: &[(&str, &str)]) -> Resp {
+        let runtimes: Vec<Value> = runtimes
+            .iter()
+            .map(|(name, provider)| serde_json::json!({"name": name, "provider": provider}))
+            .collect();
+        self.post(
+            "/api/daemon/register",
+            daemon_token,
+            serde_json::json!({"daemon_id": daemon_id, "runtimes": runtimes}),
+        )
+    }
+
+    /// Registers one runtime and returns its id.
+    pub fn register_runtime(&self, daemon_token: &str, daemon_id: &str, provider: &str) -> String {
+        let r = self
+            .register(daemon_token, daemon_id, &[(provider, provider)])
+            .expect(200);
+        r.body["runtimes"][0]["id"]
+            .as_str()
+            .expect("runtime id")
+            .to_string()
+    }
+
+    /// Every event of `ws` after `after`, oldest first (through the API).
+    pub fn api_events(&self, ws: &str, token: &str, after: i64) -> Vec<Value> {
+        let r = self
+            .get(
+                &format!("/api/workspaces/{ws}/events?after={after}&limit=1000"),
+                token,
+            )
+            .expect(200);
+        r.body["events"].as_array().expect("events").clone()
+    }
+
+    /// The newest event id of `ws` (0 when none), as a cursor for `api_events`.
+    pub fn last_event_id_in(&self, ws: &str) -> i64 {
+        self.sql()
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM event WHERE workspace_id = ?1",
+                [ws],
+                |r| r.get(0),
+            )
+            .expect("last event id")
+    }
+}
+
 // --- Work (agents, tasks, autopilots, squads) helpers ---
 
 impl TestServer {
@@ -350,13 +424,13 @@ impl TestServer {
         id
     }
 
-    /// The id of the newest event (0 when there is none).
-    pub fn last_event_id(&self) -> i64 {
+    /// The id of the newest event of any workspace (0 when there is none).
+    pub fn newest_event_id(&self) -> i64 {
         self.count("SELECT COALESCE(MAX(id), 0) FROM event")
     }
 
-    /// Events after `after`, oldest first: (type, actor_type, payload).
-    pub fn events_after(&self, after: i64) -> Vec<(String, String, Value)> {
+    /// Events of any workspace after `after`, oldest first: (type, actor_type, payload).
+    pub fn event_rows_after(&self, after: i64) -> Vec<(String, String, Value)> {
         let c = self.sql();
         let mut stmt = c
             .prepare("SELECT type, actor_type, payload FROM event WHERE id > ?1 ORDER BY id")
@@ -376,7 +450,10 @@ impl TestServer {
 
     /// Just the types of the events after `after`.
     pub fn event_types_after(&self, after: i64) -> Vec<String> {
-        self.events_after(after).into_iter().map(|e| e.0).collect()
+        self.event_rows_after(after)
+            .into_iter()
+            .map(|e| e.0)
+            .collect()
     }
 
     /// Creates an agent through the API; returns its id.
@@ -434,10 +511,11 @@ impl TestServer {
             .into_iter()
             .map(|table| {
                 let mut stmt = c
-                    .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+                    .prepare(&format!("SELECT * FROM \"{table}\""))
                     .expect("prepare");
                 let width = stmt.column_count();
-                let rows = stmt
+                // Sorted in Rust: WITHOUT ROWID tables have no rowid to order by.
+                let mut rows: Vec<String> = stmt
                     .query_map([], |r| {
                         (0..width)
                             .map(|i| r.get::<_, rusqlite::types::Value>(i))
@@ -447,6 +525,7 @@ impl TestServer {
                     .expect("query")
                     .map(|r| r.expect("row"))
                     .collect();
+                rows.sort();
                 (table, rows)
             })
             .collect()

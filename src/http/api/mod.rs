@@ -2,15 +2,20 @@
 
 pub mod agents;
 pub mod autopilots;
+pub mod daemon;
 pub mod daemon_tasks;
+pub mod daemon_usage;
+pub mod events;
 pub mod health;
 pub mod me;
 pub mod members;
 pub mod metrics;
 pub mod retire;
+pub mod runtimes;
 pub mod squads;
 pub mod tasks;
 pub mod tokens;
+pub mod usage;
 pub mod workspaces;
 
 use crate::auth::Caller;

@@ -11,6 +11,7 @@ use crate::db::{self, tasks::TaskFilter, Conn};
 use crate::error::ApiError;
 use crate::events::Actor;
 use crate::http::api::agents::query_id;
+use crate::http::api::daemon_usage::usage_rows_view;
 use crate::http::api::user_id;
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -99,10 +100,12 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
     Reply::json(task_json(&task))
 }
 
-/// The usage rows shown with a task. Integration seam: the usage ledger (`task_usage`) is
-/// built by the Usage work, which fills this in; until then a task has no usage rows.
-pub fn usage_for_task(_c: &Conn, _task_id: &str) -> Result<Vec<Value>, ApiError> {
-    Ok(Vec::new())
+/// The usage rows shown with a task: its ledger rows, by provider then model.
+pub fn usage_for_task(c: &Conn, task_id: &str) -> Result<Vec<Value>, ApiError> {
+    let rows = usage_rows_view(db::usage::rows_for_task(c, task_id)?);
+    rows.iter()
+        .map(|r| serde_json::to_value(r).map_err(ApiError::internal))
+        .collect()
 }
 
 /// `limit`: a positive whole number, clamped to `MAX_LIMIT`; absent means `DEFAULT_LIMIT`.

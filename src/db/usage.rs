@@ -1,0 +1,200 @@
+//! SQL for the usage ledger (`task_usage`), its interned model names (`usage_model`), the task
+//! facts an ingest needs, and the started-task counts of the activity report. The rollups the
+//! reports read live in `rollup`.
+
+pub mod rollup;
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{Conn, DbResult, Tx};
+
+/// One ledger row: the usage of one task with one (provider, model).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub task_id: String,
+    pub provider: String,
+    pub model: String,
+    pub workspace_id: String,
+    pub runtime_id: String,
+    pub agent_id: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    /// The provider-reported cost in ticks (10⁻¹⁰ USD), when the daemon sent one.
+    pub cost_ticks: Option<i64>,
+    /// The instant the row is bucketed at.
+    pub occurred_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an ingest must know about a task: where it runs and who owns that runtime. The
+/// runtime fields are `None` once the runtime is deleted (the task keeps `runtime_id` null).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskContext {
+    pub task_id: String,
+    pub workspace_id: String,
+    pub agent_id: String,
+    pub runtime_id: Option<String>,
+    pub runtime_workspace_id: Option<String>,
+    pub runtime_provider: Option<String>,
+    pub runtime_owner_id: Option<String>,
+}
+
+const COLUMNS: &str = "task_id, provider, model, workspace_id, runtime_id, agent_id, \
+     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_ticks, \
+     occurred_at, created_at, updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<LedgerRow> {
+    Ok(LedgerRow {
+        task_id: r.get(0)?,
+        provider: r.get(1)?,
+        model: r.get(2)?,
+        workspace_id: r.get(3)?,
+        runtime_id: r.get(4)?,
+        agent_id: r.get(5)?,
+        input_tokens: r.get(6)?,
+        output_tokens: r.get(7)?,
+        cache_read_tokens: r.get(8)?,
+        cache_write_tokens: r.get(9)?,
+        cost_ticks: r.get(10)?,
+        occurred_at: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+    })
+}
+
+/// The task, its agent and workspace, and its runtime's workspace, provider and owner.
+pub fn task_context(c: &Conn, task_id: &str) -> DbResult<Option<TaskContext>> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT t.id, t.workspace_id, t.agent_id, t.runtime_id, r.workspace_id, r.provider,
+                r.owner_id
+         FROM task t LEFT JOIN runtime r ON r.id = t.runtime_id
+         WHERE t.id = ?1",
+    )?;
+    let found = stmt
+        .query_row([task_id], |r| {
+            Ok(TaskContext {
+                task_id: r.get(0)?,
+                workspace_id: r.get(1)?,
+                agent_id: r.get(2)?,
+                runtime_id: r.get(3)?,
+                runtime_workspace_id: r.get(4)?,
+                runtime_provider: r.get(5)?,
+                runtime_owner_id: r.get(6)?,
+            })
+        })
+        .optional()?;
+    Ok(found)
+}
+
+/// The ledger row of (task, provider, model), if reported before.
+pub fn get(c: &Conn, task_id: &str, provider: &str, model: &str) -> DbResult<Option<LedgerRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM task_usage WHERE task_id = ?1 AND provider = ?2 AND model = ?3"
+    );
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(params![task_id, provider, model], from_row)
+        .optional()?)
+}
+
+/// Writes `row`, replacing every field of an existing (task, provider, model) row except
+/// `created_at`.
+pub fn upsert(tx: &Tx, row: &LedgerRow) -> DbResult<()> {
+    let sql = format!(
+        "INSERT INTO task_usage ({COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (task_id, provider, model) DO UPDATE SET
+            workspace_id = excluded.workspace_id, runtime_id = excluded.runtime_id,
+            agent_id = excluded.agent_id, input_tokens = excluded.input_tokens,
+            output_tokens = excluded.output_tokens,
+            cache_read_tokens = excluded.cache_read_tokens,
+            cache_write_tokens = excluded.cache_write_tokens, cost_ticks = excluded.cost_ticks,
+            occurred_at = excluded.occurred_at, updated_at = excluded.updated_at"
+    );
+    let mut stmt = tx.raw().prepare_cached(&sql)?;
+    stmt.execute(params![
+        row.task_id,
+        row.provider,
+        row.model,
+        row.workspace_id,
+        row.runtime_id,
+        row.agent_id,
+        row.input_tokens,
+        row.output_tokens,
+        row.cache_read_tokens,
+        row.cache_write_tokens,
+        row.cost_ticks,
+        row.occurred_at,
+        row.created_at,
+        row.updated_at
+    ])?;
+    Ok(())
+}
+
+/// Every ledger row of a task, by provider then model.
+pub fn rows_for_task(c: &Conn, task_id: &str) -> DbResult<Vec<LedgerRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM task_usage WHERE task_id = ?1 ORDER BY provider, model");
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    let rows = stmt.query_map([task_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The id of (provider, model), interning the pair on first use.
+pub fn model_id(tx: &Tx, provider: &str, model: &str) -> DbResult<i64> {
+    let mut find = tx
+        .raw()
+        .prepare_cached("SELECT id FROM usage_model WHERE provider = ?1 AND model = ?2")?;
+    if let Some(id) = find
+        .query_row(params![provider, model], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    Ok(tx.raw().query_row(
+        "INSERT INTO usage_model (provider, model) VALUES (?1, ?2) RETURNING id",
+        params![provider, model],
+        |r| r.get(0),
+    )?)
+}
+
+/// (provider, model) of each id in `ids` that exists.
+pub fn model_names(c: &Conn, ids: &[i64]) -> DbResult<HashMap<i64, (String, String)>> {
+    let mut stmt = c
+        .raw()
+        .prepare_cached("SELECT provider, model FROM usage_model WHERE id = ?1")?;
+    let mut names = HashMap::with_capacity(ids.len());
+    for &id in ids {
+        let name = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some(name) = name {
+            names.insert(id, name);
+        }
+    }
+    Ok(names)
+}
+
+/// Started tasks of a runtime counted per 15-minute UTC bucket of `started_at` (bucket start
+/// in Unix ms), from `since` on when given: the activity report's input.
+pub fn started_per_quarter(
+    c: &Conn,
+    runtime_id: &str,
+    since: Option<i64>,
+) -> DbResult<Vec<(i64, i64)>> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT started_at - ((started_at % 900000) + 900000) % 900000 AS quarter, COUNT(*)
+         FROM task
+         WHERE runtime_id = ?1 AND started_at IS NOT NULL AND started_at >= ?2
+         GROUP BY quarter",
+    )?;
+    let rows = stmt.query_map(params![runtime_id, since.unwrap_or(i64::MIN)], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,351 @@
+//! Which rollup buckets a report reads: pure functions from a window, a grouping (none, local
+//! day, local hour) and the spans a rollup table holds to a short list of bucket ranges. Each
+//! range lies inside one group (one local day or hour) except at the open tail, which is read
+//! at the finest span, so a report can name a bucket's group from the bucket's start alone.
+//! The coarsest buckets that fit are chosen: a 90-day window in UTC reads 91 day buckets per
+//! model, not 8,736 quarters.
+
+use chrono::{Days, NaiveDate};
+use chrono_tz::Tz;
+
+use crate::usage::window::{
+    hour_of_quarter, instant_of_ms, local_date, ms_of_instant, quarter_start, start_of_local_day,
+    QUARTER_MS,
+};
+
+/// The end of a window that has none: every bucket from its start on.
+pub const OPEN: i64 = i64::MAX;
+
+/// How a report groups buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// One group: the whole window.
+    Window,
+    /// By local date in the viewing zone.
+    LocalDay,
+    /// By local hour of the day in the viewing zone.
+    LocalHour,
+}
+
+/// Buckets of one span, `start <= bucket < end` (Unix ms; `end` may be `OPEN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// Bucket length in minutes.
+    pub span: i64,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The ranges covering `[since, ∞)` for `grouping` in `tz`, using `spans` (minutes, ascending,
+/// each dividing the next, the first 15). Groups are laid out up to two local days after
+/// `now`'s; anything later (a clock set back, say) is read in quarters.
+pub fn ranges(spans: &[i64], grouping: Grouping, tz: Tz, since: i64, now: i64) -> Vec<Range> {
+    let since = quarter_start(since);
+    let boundaries = match grouping {
+        Grouping::Window => vec![since],
+        Grouping::LocalDay => day_starts(tz, since, horizon(tz, now)),
+        Grouping::LocalHour => hour_starts(tz, since, horizon(tz, now)),
+    };
+    let mut out = Vec::new();
+    for pair in boundaries.windows(2) {
+        tile(pair[0], pair[1], spans, &mut out);
+    }
+    let last = boundaries.last().copied().unwrap_or(since);
+    match grouping {
+        Grouping::Window => tile(last, OPEN, spans, &mut out),
+        _ => tile(last, OPEN, &spans[..1], &mut out),
+    }
+    merge(out)
+}
+
+/// The start of the local day two days after `now`'s.
+fn horizon(tz: Tz, now: i64) -> i64 {
+    let today = local_date(instant_of_ms(now), tz);
+    let day = today
+        .checked_add_days(Days::new(2))
+        .unwrap_or(NaiveDate::MAX);
+    quarter_start(ms_of_instant(start_of_local_day(tz, day)))
+}
+
+/// `since` and the start of every later local day before `until` (an instant `since` is not
+/// after), then `until`.
+fn day_starts(tz: Tz, since: i64, until: i64) -> Vec<i64> {
+    let mut out = vec![since];
+    let mut day = local_date(instant_of_ms(since), tz);
+    while let Some(next) = day.succ_opt() {
+        let start = quarter_start(ms_of_instant(start_of_local_day(tz, next)));
+        if start >= until {
+            break;
+        }
+        if start > *out.last().unwrap_or(&since) {
+            out.push(start);
+        }
+        day = next;
+    }
+    if until > since {
+        out.push(until);
+    }
+    out
+}
+
+/// `since` and every later quarter before `until` whose local hour differs from the quarter
+/// before it, then `until`. Exact in every zone: offsets are whole quarters.
+fn hour_starts(tz: Tz, since: i64, until: i64) -> Vec<i64> {
+    let mut out = vec![since];
+    let mut hour = hour_of_quarter(since, tz);
+    let mut q = since + QUARTER_MS;
+    while q < until {
+        let h = hour_of_quarter(q, tz);
+        if h != hour {
+            out.push(q);
+            hour = h;
+        }
+        q += QUARTER_MS;
+    }
+    if until > since {
+        out.push(until);
+    }
+    out
+}
+
+/// Appends the fewest aligned buckets of `spans` that tile `[start, end)`: each span in turn
+/// up to the next span's boundary while a bucket still fits, the coarsest reached as far as it
+/// fits, then finer ones down to `end`. `start` and `end` are multiples of the finest span (or
+/// `end` is `OPEN`).
+fn tile(start: i64, end: i64, spans: &[i64], out: &mut Vec<Range>) {
+    if end <= start || spans.is_empty() {
+        return;
+    }
+    let ms = |span: i64| span * 60_000;
+    let fit = |span: i64| match end {
+        OPEN => OPEN,
+        _ => align_down(end, ms(span)),
+    };
+    let mut at = start;
+    let mut push = |span: i64, to: i64, at: &mut i64| {
+        if to > *at {
+            out.push(Range {
+                span,
+                start: *at,
+                end: to,
+            });
+            *at = to;
+        }
+    };
+    // `at` stays aligned to `spans[level]`.
+    let mut level = 0;
+    while level + 1 < spans.len() {
+        let boundary = align_up(at, ms(spans[level + 1]));
+        if boundary > fit(spans[level]) {
+            break;
+        }
+        push(spans[level], boundary, &mut at);
+        level += 1;
+    }
+    push(spans[level], fit(spans[level]), &mut at);
+    for &span in spans[..level].iter().rev() {
+        push(span, fit(span), &mut at);
+    }
+}
+
+/// Joins neighbouring ranges of one span, so each span is read in as few queries as possible.
+fn merge(ranges: Vec<Range>) -> Vec<Range> {
+    let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if last.span == r.span && last.end == r.start => last.end = r.end,
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+fn align_up(ms: i64, span_ms: i64) -> i64 {
+    match ms.rem_euclid(span_ms) {
+        0 => ms,
+        r => ms.saturating_add(span_ms - r),
+    }
+}
+
+fn align_down(ms: i64, span_ms: i64) -> i64 {
+    ms - ms.rem_euclid(span_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::window::{day_of_quarter, parse_zone};
+    use chrono::{DateTime, Utc};
+
+    const SPANS: &[i64] = &[15, 60, 1440];
+    const H: i64 = 3_600_000;
+    const D: i64 = 86_400_000;
+
+    fn ms(text: &str) -> i64 {
+        DateTime::parse_from_rfc3339(text)
+            .expect("RFC 3339 in a test")
+            .with_timezone(&Utc)
+            .timestamp_millis()
+    }
+
+    fn zone(name: &str) -> Tz {
+        parse_zone(name).expect("zone in a test")
+    }
+
+    /// Every quarter from `since` to `until` is covered exactly once, each range is aligned,
+    /// and every bucket of a range has the group of the range's first bucket.
+    fn check_cover(ranges: &[Range], since: i64, until: i64, group: impl Fn(i64) -> String) {
+        let mut q = since;
+        for r in ranges {
+            let span_ms = r.span * 60_000;
+            assert_eq!(r.start, q, "gap or overlap at {}: {ranges:?}", r.start);
+            assert_eq!(r.start % span_ms, 0, "unaligned {r:?}");
+            if r.end != OPEN {
+                assert_eq!(r.end % span_ms, 0, "unaligned {r:?}");
+            }
+            let stop = r.end.min(until);
+            let mut b = r.start;
+            while b < stop {
+                let g = group(b);
+                let mut inner = b;
+                while inner < (b + span_ms).min(stop) {
+                    assert_eq!(group(inner), g, "bucket {b} of {r:?} spans two groups");
+                    inner += QUARTER_MS;
+                }
+                b += span_ms;
+            }
+            q = r.end;
+            if q >= until {
+                return;
+            }
+        }
+        panic!("ranges stop before {until}: {ranges:?}");
+    }
+
+    #[test]
+    fn a_utc_window_reads_days_and_whole_hours() {
+        let since = ms("2026-03-01T00:00:00Z");
+        let now = ms("2026-03-10T13:07:00Z");
+        let got = ranges(SPANS, Grouping::LocalDay, Tz::UTC, since, now);
+        let tail = ms("2026-03-12T00:00:00Z");
+        assert_eq!(
+            got,
+            vec![
+                Range {
+                    span: 1440,
+                    start: since,
+                    end: tail
+                },
+                Range {
+                    span: 15,
+                    start: tail,
+                    end: OPEN
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_window_without_groups_climbs_to_days_and_stays_there() {
+        // Kathmandu midnight is 18:15 UTC.
+        let since = ms("2026-03-01T18:15:00Z");
+        let got = ranges(
+            SPANS,
+            Grouping::Window,
+            zone("Asia/Kathmandu"),
+            since,
+            since + 40 * D,
+        );
+        assert_eq!(
+            got,
+            vec![
+                Range {
+                    span: 15,
+                    start: since,
+                    end: since + 45 * 60_000
+                },
+                Range {
+                    span: 60,
+                    start: ms("2026-03-01T19:00:00Z"),
+                    end: ms("2026-03-02T00:00:00Z")
+                },
+                Range {
+                    span: 1440,
+                    start: ms("2026-03-02T00:00:00Z"),
+                    end: OPEN
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn local_days_are_exact_in_every_awkward_zone() {
+        for name in [
+            "Asia/Kathmandu",
+            "Asia/Kolkata",
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "America/Santiago",
+            "America/St_Johns",
+            "Pacific/Chatham",
+        ] {
+            let tz = zone(name);
+            for now in [
+                ms("2026-03-08T12:00:00Z"),
+                ms("2026-04-05T15:30:00Z"),
+                ms("2026-09-06T04:00:00Z"),
+                ms("2026-11-01T06:45:00Z"),
+            ] {
+                let today = local_date(instant_of_ms(now), tz);
+                let first = today - Days::new(40);
+                let since = ms_of_instant(start_of_local_day(tz, first));
+                let got = ranges(SPANS, Grouping::LocalDay, tz, since, now);
+                check_cover(&got, since, horizon(tz, now) + D, |q| {
+                    day_of_quarter(q, tz).to_string()
+                });
+                assert!(got.len() < 100, "{name}: too many ranges ({})", got.len());
+            }
+        }
+    }
+
+    #[test]
+    fn local_hours_use_whole_hours_only_where_they_align() {
+        let now = ms("2026-11-01T12:00:00Z");
+        for (name, expect_hours) in [
+            ("America/New_York", true),
+            ("Asia/Kolkata", false),
+            // +10:30 until 4 October 2026, then +11: quarters first, whole hours after.
+            ("Australia/Lord_Howe", true),
+        ] {
+            let tz = zone(name);
+            let today = local_date(instant_of_ms(now), tz);
+            let since = ms_of_instant(start_of_local_day(tz, today - Days::new(30)));
+            let got = ranges(SPANS, Grouping::LocalHour, tz, since, now);
+            check_cover(&got, since, horizon(tz, now) + H, |q| {
+                hour_of_quarter(q, tz).to_string()
+            });
+            assert_eq!(
+                got.iter().any(|r| r.span == 60),
+                expect_hours,
+                "{name}: {got:?}"
+            );
+            assert!(got.iter().all(|r| r.span != 1440), "{name}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn tiles_climb_and_descend() {
+        let mut out = Vec::new();
+        let start = ms("2026-01-01T22:45:00Z");
+        let end = ms("2026-01-04T01:30:00Z");
+        tile(start, end, SPANS, &mut out);
+        let spans: Vec<i64> = out.iter().map(|r| r.span).collect();
+        assert_eq!(spans, vec![15, 60, 1440, 60, 15]);
+        assert_eq!(out[2].end - out[2].start, 2 * D);
+        check_cover(&out, start, end, |_| String::new());
+        let mut empty = Vec::new();
+        tile(start, start, SPANS, &mut empty);
+        assert!(empty.is_empty());
+    }
+}
