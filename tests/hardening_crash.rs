@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::raw::Rng;
 use load::{Acked, Load};
@@ -65,15 +65,20 @@ fn acknowledged_writes_survive_sigkill_and_nothing_is_half_applied() {
             "round {round}: the server should have been killed"
         );
 
+        let killed_at = Instant::now();
         let verified = load::verify(&db, &acked)
             .unwrap_or_else(|problems| panic!("round {round} after SIGKILL:\n{problems}"));
         check_passes(&db, round);
         eprintln!(
-            "round {round}: killed after {run_for:?}, {} writes acknowledged this round; {verified}",
-            acked.writes - writes_before
+            "round {round}: killed after {run_for:?}, {} writes acknowledged this round; \
+             {verified} ({:?} to verify and check)",
+            acked.writes - writes_before,
+            killed_at.elapsed()
         );
         writes_before = acked.writes;
+        let restarting = Instant::now();
         (server, addr) = Server::start(&db);
+        eprintln!("  restarted in {:?}", restarting.elapsed());
     }
     // The last restart serves normally and stops cleanly.
     load.sanity(addr);
@@ -115,12 +120,10 @@ struct Server {
 }
 
 impl Server {
+    /// `hangar serve` on a free port, once it says where it listens.
     fn start(db: &Path) -> (Server, SocketAddr) {
-        Server::spawn(db, "127.0.0.1:0")
-    }
-    fn spawn(db: &Path, addr: &str) -> (Server, SocketAddr) {
         let mut child = Command::new(BIN)
-            .args(["serve", "--addr", addr, "--workers", "4", "--db"])
+            .args(["serve", "--addr", "127.0.0.1:0", "--workers", "4", "--db"])
             .arg(db)
             .env("RUST_LOG", "warn")
             .stderr(Stdio::piped())

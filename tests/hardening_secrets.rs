@@ -125,7 +125,10 @@ fn a_token_is_shown_once_and_stored_only_as_a_hash() {
     let created = s
         .post("/api/tokens", &w.member, json!({"name": "laptop"}))
         .expect(201);
-    assert!(created.body["token"].as_str().unwrap().starts_with("hgr_u_"));
+    assert!(created.body["token"]
+        .as_str()
+        .unwrap()
+        .starts_with("hgr_u_"));
     let runtime = s.register_runtime(&w.member_daemon, "box", "claude");
     let agent = s.create_agent(&w.member, &runtime, "a");
     let task = s.enqueue(&w.member, &agent, "p");
