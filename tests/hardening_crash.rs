@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::raw::Rng;
@@ -119,6 +119,9 @@ struct Server {
     child: Child,
 }
 
+/// Lines of any server's stderr that report a panic or an error, over all rounds.
+static TROUBLE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 impl Server {
     /// `hangar serve` on a free port, once it says where it listens.
     fn start(db: &Path) -> (Server, SocketAddr) {
@@ -138,6 +141,8 @@ impl Server {
                     sent = tx.send(Ok(a.to_string())).is_ok();
                 } else if !sent && line.starts_with("hangar:") {
                     sent = tx.send(Err(line)).is_ok();
+                } else if line.contains("panicked") || line.contains("ERROR") {
+                    TROUBLE.lock().unwrap().push(line);
                 }
             }
         });

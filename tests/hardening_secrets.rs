@@ -110,6 +110,11 @@ fn no_token_reaches_the_log_of_a_real_server() {
     let lines = lines.lock().unwrap();
     let access = lines.iter().filter(|l| l.contains(" access]")).count();
     assert!(access >= 10, "the access log was captured: {lines:#?}");
+    let trouble: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("panicked") || l.contains("ERROR"))
+        .collect();
+    assert!(trouble.is_empty(), "{trouble:#?}");
     let leaks: Vec<&String> = lines.iter().filter(|l| l.contains("hgr_")).collect();
     assert!(leaks.is_empty(), "tokens in the log: {leaks:#?}");
     eprintln!(
