@@ -10,6 +10,10 @@
 #[path = "hardening_fuzz/cases.rs"]
 mod cases;
 mod common;
+#[path = "hardening_fuzz/protocol.rs"]
+mod protocol;
+#[path = "hardening_fuzz/values.rs"]
+mod values;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,6 +11,7 @@ pub mod router;
 pub mod sse;
 mod unstick;
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -127,7 +128,8 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
             Some(slot) => {
                 sse::start(slot, rq, spec);
                 metrics::record_request(label, 200, started.elapsed());
-                log::info!(target: "access", "{} {} 200 stream", req.method, req.path);
+                let path = loggable(&req.path);
+                log::info!(target: "access", "{} {path} 200 stream", req.method);
                 return;
             }
             None => error_reply(&ApiError::unavailable(
@@ -142,8 +144,34 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
     let took = started.elapsed();
     metrics::record_request(label, status, took);
     let ms = took.as_secs_f64() * 1000.0;
-    log::info!(target: "access", "{} {} {} {:.1}ms", req.method, req.path, status, ms);
+    let path = loggable(&req.path);
+    log::info!(target: "access", "{} {path} {status} {ms:.1}ms", req.method);
 }
+
+/// The path as the access log shows it. hangar never puts a token in a URL, but a client might
+/// by mistake (`/api/tokens/hgr_u_…`), and logs outlive tokens: anything shaped like one is
+/// masked.
+fn loggable(path: &str) -> Cow<'_, str> {
+    if !path.contains(TOKEN_MARK) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find(TOKEN_MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("[token redacted]");
+        let tail = &rest[at + TOKEN_MARK.len()..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// What every token starts with (`hgr_u_`, `hgr_d_`).
+const TOKEN_MARK: &str = "hgr_";
 
 type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
 
@@ -348,4 +376,20 @@ fn parts(reply: Reply) -> (u16, Vec<tiny_http::Header>, Vec<u8>) {
         }
     }
     (reply.status, headers, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable;
+
+    #[test]
+    fn token_shaped_text_is_masked_in_logged_paths() {
+        assert_eq!(loggable("/api/me"), "/api/me");
+        assert_eq!(
+            loggable("/api/tokens/hgr_u_0a1b2c/x/hgr_d_ff"),
+            "/api/tokens/[token redacted]/x/[token redacted]"
+        );
+        assert_eq!(loggable("/hgr_"), "/[token redacted]");
+        assert_eq!(loggable("/a%20hgr_u_9z%2Fb"), "/a%20[token redacted]%2Fb");
+    }
 }

@@ -1,12 +1,15 @@
 //! The fuzz test's request generator: real objects to aim at (so requests reach validation
 //! and permission checks, not only 404s), and one function that turns a seeded PRNG into a
-//! request — a route of `all_routes()` with hostile ids, query, headers and body, a UI path,
-//! or bytes tiny_http may not parse at all.
+//! request — a route of `all_routes()` with hostile ids, query, headers and body — or, through
+//! `protocol`, a UI path or bytes tiny_http may not parse at all.
 
 use serde_json::json;
 
 use crate::common::raw::{request, Rng};
 use crate::common::{TestServer, World};
+use crate::values::{
+    any_object, any_value, string, BAD_IDS, BROKEN, NUMBERS, ODD_METHODS, QUERIES,
+};
 use hangar::http::router::{all_routes, Auth};
 
 /// One generated request and what may be said about its answer.
@@ -38,7 +41,7 @@ pub struct Fixtures {
     autopilots: Vec<String>,
     squads: Vec<String>,
     token_ids: Vec<String>,
-    user_tokens: Vec<String>,
+    pub user_tokens: Vec<String>,
     daemon_tokens: Vec<String>,
     revoked: String,
 }
@@ -137,64 +140,10 @@ impl Fixtures {
     }
 }
 
-#[rustfmt::skip]
-const BAD_IDS: &[&str] = &[
-    "not-a-uuid", "0", "-1", "1e99", "null", "00000000-0000-0000-0000-000000000000", "{id}",
-    "%00", "%ff%fe", "..", "%2e%2e", "..%2f..%2fetc%2fpasswd", "%C3%A9", "%20",
-    "12345678-1234-1234-1234-1234567890abc", "123e4567e89b12d3a456426614174000",
-    "{123e4567-e89b-12d3-a456-426614174000}", "urn:uuid:123e4567-e89b-12d3-a456-426614174000",
-    "123e4567-e89b-12d3-a456-42661417400g",
-];
-
-#[rustfmt::skip]
-const ODD_METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "FOO", "get",
-    "M-SEARCH",
-];
-
-#[rustfmt::skip]
-const QUERIES: &[&str] = &[
-    "days=-1", "days=0", "days=366", "days=1e99", "days=abc", "days=99999999999999999999999",
-    "days=7", "days=", "tz=../../etc/passwd", "tz=%00", "tz=Asia%2FKathmandu", "tz=",
-    "tz=Not/AZone", "tz=%ff%fe", "limit=1e99", "limit=-5", "limit=0", "limit=3",
-    "limit=99999999999999999999999", "after=-1", "after=abc", "after=99999999999",
-    "before=not-a-uuid", "status=bogus", "status=queued", "owner=you", "owner=me", "format=csv",
-    "format=xml", "include_archived=maybe", "include_archived=true", "runtime_id=bad",
-    "agent_id=%00", "days=1&days=2&days=-3", "tz=UTC&tz=../x", "%", "&&&", "=", "==x", "a=%",
-    "%zz=1", "x=%E2%82",
-];
-
-#[rustfmt::skip]
-const STRINGS: &[&str] = &[
-    "", " ", "x", "Olivia", "\\u0000", "\\\"quoted\\\"", "../../etc/passwd",
-    "<script>alert(1)</script>", "' OR 1=1 --", "%s%n", "\\ud83d\\ude00", "\\ud800",
-    "Europe/London", "UTC", "Asia/Kolkata", "public", "private", "owner", "admin", "member",
-    "active", "paused", "claude", "codex", "gpt-5", "claude-opus-4-5", "1e99", "-1", "null",
-    "cloud", "local", "2026-11-29T11:30:28.123Z", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
-    "2026-13-45T99:99:99Z", "a@b.c", "not an email", "é",
-];
-
-#[rustfmt::skip]
-const NUMBERS: &[&str] = &[
-    "0", "-1", "1", "1.5", "-0", "1e308", "1e999", "18446744073709551616", "-9223372036854775809",
-    "9223372036854775807", "1000000000000", "1000000000001", "0.0000000001", "0.00000000001",
-    "1000000", "1000000.0000000001", "1e-400", "60", "10080", "10081",
-    "123456789012345678901234567890",
-];
-
-/// Syntactically broken JSON.
-#[rustfmt::skip]
-const BROKEN: &[&str] = &[
-    "{", "}", "{,}", "{\"a\":}", "{'a':1}", "{\"a\":1}{\"b\":2}", "{\"a\":1,}", "[1,]", "NaN",
-    "Infinity", "{\"a\": 01}", "{\"a\": .5}", "{\"a\": +1}", "\u{feff}{}", "/* c */ {}",
-    "{\"a\": \"\\x41\"}", "{\"a\" 1}", "{\"a\": tru}", "{\"a\": \"open}", "{\"a\": [1, 2}",
-    "{\"a\":1} trailing",
-];
-
 pub fn case(rng: &mut Rng, f: &Fixtures) -> Case {
     match rng.below(100) {
-        0..=4 => protocol_case(rng, f),
-        5..=7 => ui_case(rng),
+        0..=4 => crate::protocol::barely_http(rng, &f.user_tokens),
+        5..=7 => crate::protocol::ui_path(rng),
         _ => route_case(rng, f),
     }
 }
@@ -484,40 +433,6 @@ fn some_fields(rng: &mut Rng, f: &Fixtures, fields: &[&str], depth: usize) -> St
     format!("{{{}}}", parts.join(","))
 }
 
-fn string(rng: &mut Rng) -> String {
-    match rng.below(20) {
-        0 => format!(
-            "\"{}\"",
-            "a".repeat(*rng.pick(&[199usize, 200, 201, 255, 256, 501]))
-        ),
-        1 => format!("\"{}\"", "é".repeat(300)),
-        _ => format!("\"{}\"", rng.pick(STRINGS)),
-    }
-}
-
-fn any_value(rng: &mut Rng, depth: usize) -> String {
-    match rng.below(if depth == 0 { 5 } else { 7 }) {
-        0 => string(rng),
-        1 => rng.pick(NUMBERS).to_string(),
-        2 => rng.pick(&["true", "false"]).to_string(),
-        3 | 4 => "null".into(),
-        5 => {
-            let items: Vec<String> = (0..rng.below(5))
-                .map(|_| any_value(rng, depth - 1))
-                .collect();
-            format!("[{}]", items.join(","))
-        }
-        _ => any_object(rng, depth.saturating_sub(1)),
-    }
-}
-
-fn any_object(rng: &mut Rng, depth: usize) -> String {
-    let parts: Vec<String> = (0..rng.below(4))
-        .map(|i| format!("\"k{i}\": {}", any_value(rng, depth)))
-        .collect();
-    format!("{{{}}}", parts.join(","))
-}
-
 /// The same request with a chunked body instead of Content-Length.
 fn chunked(method: &str, path: &[u8], headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut h = headers.to_vec();
@@ -530,92 +445,4 @@ fn chunked(method: &str, path: &[u8], headers: &[(&str, &str)], body: &[u8]) -> 
     }
     out.extend_from_slice(b"0\r\n\r\n");
     out
-}
-
-/// A non-API path: the UI or the asset server.
-fn ui_case(rng: &mut Rng) -> Case {
-    let paths: &[&[u8]] = &[
-        b"/",
-        b"/index.html",
-        b"/runtimes/x",
-        b"/../../etc/passwd",
-        b"/%2e%2e/Cargo.toml",
-        b"/..%2f..%2fCargo.toml",
-        b"/assets/../../src/main.rs",
-        b"//etc/passwd",
-        b"/%ff%fe",
-        b"/\\..\\..\\Cargo.toml",
-    ];
-    let method = rng.pick(&["GET", "GET", "GET", "POST", "DELETE"]);
-    Case {
-        bytes: request(method, rng.pick::<&[u8]>(paths), &[], b""),
-        framing: Framing::KeepAlive,
-        unparseable: false,
-        may_show_token: false,
-    }
-}
-
-/// Bytes that are barely HTTP: tiny_http may refuse them with an empty 400, close the
-/// connection, or hand them to hangar, which must then answer them like any other request.
-fn protocol_case(rng: &mut Rng, f: &Fixtures) -> Case {
-    let token = format!("Bearer {}", rng.pick(&f.user_tokens));
-    let me = b"/api/me".as_slice();
-    let long = "v".repeat(64 * 1024);
-    let many: Vec<(&str, &str)> = (0..500).map(|_| ("X-Many", "1")).collect();
-    let bytes: Vec<u8> = match rng.below(20) {
-        0 => request("GET", b"/api/\xff\xfe", &[("Authorization", &token)], b""),
-        1 => request("GET", b"/api/me\x00", &[("Authorization", &token)], b""),
-        2 => request(
-            "GET",
-            b"http://evil.example/api/me",
-            &[("Authorization", &token)],
-            b"",
-        ),
-        3 => b"GET  /api/me  HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
-        4 => request("GET", me, &[("Authorization", "Bearer \u{e9}\u{e9}")], b""),
-        5 => b"GET /api/me HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n".to_vec(),
-        6 => b"GET /api/me HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(),
-        7 => b"GET /api/me\r\nHost: x\r\n\r\n".to_vec(),
-        8 => request(
-            "GET",
-            me,
-            &[("X-Long", &long), ("Authorization", &token)],
-            b"",
-        ),
-        9 => request("GET", me, &many, b""),
-        10 => b"POST /api/workspaces HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n{}".to_vec(),
-        11 => b"POST /api/workspaces HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}".to_vec(),
-        12 => format!(
-            "POST /api/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\
-             Content-Length: 2\r\nContent-Length: 40\r\n\r\n{{}}"
-        )
-        .into_bytes(),
-        13 => format!(
-            "POST /api/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\
-             Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
-        )
-        .into_bytes(),
-        14 => format!(
-            "POST /api/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\
-             Content-Length: 400\r\n\r\n{{\"name\": \"short\"}}"
-        )
-        .into_bytes(),
-        15 => format!(
-            "POST /api/workspaces HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\
-             Content-Length: 2\r\n\r\n{{}}GARBAGE / HTTP/1.1\r\n\r\n"
-        )
-        .into_bytes(),
-        16 => b"GET /api/me HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n".to_vec(),
-        17 => b"\r\n\r\n".to_vec(),
-        18 => b"GET /api/me HTTP/1.1\nHost: x\n\n".to_vec(),
-        _ => (0..1 + rng.below(300))
-            .map(|_| rng.next_u64() as u8)
-            .collect(),
-    };
-    Case {
-        bytes,
-        framing: Framing::Alone,
-        unparseable: true,
-        may_show_token: false,
-    }
 }
