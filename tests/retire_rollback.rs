@@ -61,7 +61,8 @@ fn each_failure_rolls_back(s: &TestServer, skip: &[&str], request: impl Fn() -> 
 
 /// A runtime owned by the member with: an archived agent that leads an archived squad (with
 /// a member) and has an autopilot left active; a survivor that moved away, leaving an
-/// in-flight task and a completed one pinned to the runtime. Returns the runtime's id.
+/// in-flight task and a completed one pinned to the runtime. Returns the runtime's id. The
+/// stale autopilot's next run is far away, so the scheduler never touches it mid-comparison.
 fn world_with_archived_agents(s: &TestServer, w: &World) -> String {
     let rt = s.insert_runtime(&w.member_id, "private");
     let rt2 = s.insert_runtime(&w.member_id, "private");
