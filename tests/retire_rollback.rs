@@ -72,7 +72,6 @@ fn world_with_archived_agents(s: &TestServer, w: &World) -> String {
     let squad = s.create_squad(&w.member, "old squad", &old, &[&survivor]);
     s.archive_squad(&w.member, &squad);
     s.archive_agent(&w.member, &old);
-    // Due in 2100, so the scheduler leaves it alone while the test runs.
     s.sql()
         .execute(
             "INSERT INTO autopilot (id, workspace_id, assignee_agent_id, name, prompt,
