@@ -26,11 +26,12 @@ fn strict_delete_tears_down_and_keeps_the_survivors_history() {
     s.archive_agent(&w.member, &old);
     // An active autopilot of an archived agent (left by an older version, say) must be paused.
     let stale_pilot = hangar::ids::new_id();
+    // Due in 2100, so the scheduler leaves it alone while the test runs.
     s.sql()
         .execute(
             "INSERT INTO autopilot (id, workspace_id, assignee_agent_id, name, prompt,
                  interval_minutes, status, next_run_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'stale', 'p', 5, 'active', 1, 1, 1)",
+             VALUES (?1, ?2, ?3, 'stale', 'p', 5, 'active', 4102444800000, 1, 1)",
             [&stale_pilot, &s.ws, &old],
         )
         .unwrap();
