@@ -7,7 +7,10 @@
 pub mod healthz;
 pub mod heartbeat;
 pub mod load;
+pub mod retire;
 pub mod server;
+pub mod usage;
+pub mod usage_world;
 
 use std::path::PathBuf;
 
@@ -31,6 +34,16 @@ pub const BENCHES: &[Bench] = &[
         "heartbeat",
         "POST /api/daemon/heartbeat (4 runtimes each), 4 keep-alive daemons",
         heartbeat::run,
+    ),
+    (
+        "usage",
+        "usage reports on a seeded world (100k rows; large: 1M and 10M) and ingest over HTTP",
+        usage::run,
+    ),
+    (
+        "retire",
+        "cascade-delete a runtime: 1,000 agents, 100,000 tasks, 2,000 autopilots",
+        retire::run,
     ),
 ];
 
