@@ -77,7 +77,8 @@ mod tests {
             assert!((0.0..1.0).contains(&u));
             let i = a.int(3, 9);
             assert!((3..9).contains(&i));
-            assert!(a.weighted(&[1, 0, 5]) != 1);
+            assert_ne!(a.weighted(&[1, 0, 5]), 1, "a zero weight is never picked");
+            assert!(a.lognormal(10.0, 0.5) > 0.0);
         }
     }
 }

@@ -121,7 +121,7 @@ export async function render(ctx, root) {
     return h('tr', { 'data-agent-id': a.id, 'data-archived': String(archived), class: archived ? 'archived' : null },
       h('td', { class: 'name', 'data-label': 'Agent' }, h('span', { class: 'strong' }, a.name), a.description ? h('span', { class: 'sub' }, a.description) : null),
       h('td', { 'data-label': 'Runtime' }, runtime
-        ? [h('a', { href: `/runtimes/${runtime.id}` }, runtime.name), ' ', h('span', { class: ['pill', runtime.status] }, runtime.status)]
+        ? h('span', {}, h('a', { href: `/runtimes/${runtime.id}` }, runtime.name), ' ', h('span', { class: ['pill', runtime.status] }, runtime.status))
         : h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-label': 'Owner' }, person(a.owner_id)),
       h('td', { 'data-label': 'Status' }, archived

@@ -34,7 +34,7 @@ export async function render(ctx, root) {
     return h('tr', { 'data-autopilot-id': a.id, 'data-status': a.status },
       h('td', { class: 'name', 'data-label': 'Autopilot' }, h('span', { class: 'strong' }, a.name),
         h('span', { class: 'sub', 'data-tip': a.prompt }, a.prompt.length > 80 ? `${a.prompt.slice(0, 80)}…` : a.prompt)),
-      h('td', { 'data-label': 'Agent' }, agent ? [agent.name, agent.archived_at ? [' ', h('span', { class: 'badge' }, 'archived')] : null]
+      h('td', { 'data-label': 'Agent' }, agent ? h('span', {}, agent.name, agent.archived_at ? [' ', h('span', { class: 'badge' }, 'archived')] : null)
         : h('span', { class: 'badge deleted' }, 'agent deleted')),
       h('td', { 'data-label': 'Schedule' }, interval(a.interval_minutes)),
       h('td', { 'data-label': 'Status' }, h('span', { class: ['pill', a.status] }, a.status)),
