@@ -59,7 +59,8 @@ fn each_failure_rolls_back(s: &TestServer, skip: &[&str], request: impl Fn() -> 
 
 /// A runtime owned by the member with: an archived agent that leads an archived squad (with
 /// a member) and has an autopilot left active; a survivor that moved away, leaving an
-/// in-flight task and a completed one pinned to the runtime. Returns the runtime's id.
+/// in-flight task and a completed one pinned to the runtime. Returns the runtime's id. The
+/// stale autopilot's next run is far away, so the scheduler never touches it mid-comparison.
 fn world_with_archived_agents(s: &TestServer, w: &World) -> String {
     let rt = s.insert_runtime(&w.member_id, "private");
     let rt2 = s.insert_runtime(&w.member_id, "private");
@@ -73,7 +74,7 @@ fn world_with_archived_agents(s: &TestServer, w: &World) -> String {
         .execute(
             "INSERT INTO autopilot (id, workspace_id, assignee_agent_id, name, prompt,
                  interval_minutes, status, next_run_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'stale', 'p', 5, 'active', 1, 1, 1)",
+             VALUES (?1, ?2, ?3, 'stale', 'p', 5, 'active', 4102444800000, 1, 1)",
             [&hangar::ids::new_id(), &s.ws, &old],
         )
         .unwrap();
