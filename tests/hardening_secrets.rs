@@ -13,6 +13,7 @@ use serde_json::json;
 
 use common::raw::{self, RawClient, RawResp};
 use common::{TestServer, World};
+use hangar::http::assets::Assets;
 use hangar::http::router::{all_routes, Auth};
 
 #[test]
@@ -203,14 +204,13 @@ fn a_token_is_shown_once_and_stored_only_as_a_hash() {
 fn ui_answers_carry_the_security_headers() {
     let s = TestServer::start();
     let mut client = RawClient::new(s.handle().addr());
-    for path in [
-        "/",
-        "/index.html",
-        "/runtimes/abc",
-        "/settings/tokens?x=1",
-        "/nope.js",
-    ] {
-        let r = get(&mut client, path, "");
+    let embedded: Vec<String> = Assets::iter().map(|n| format!("/{n}")).collect();
+    assert!(embedded.len() > 3, "{embedded:?}");
+    let client_routes = ["/", "/runtimes/abc", "/settings/tokens?x=1", "/nope.js"];
+    let paths = client_routes.iter().map(|p| p.to_string()).chain(embedded);
+    let mut checked = 0;
+    for path in paths {
+        let r = get(&mut client, &path, "");
         assert_eq!(r.status, 200, "{path}");
         let csp = r.header("Content-Security-Policy").expect("CSP");
         let directive = |name: &str| {
@@ -220,12 +220,13 @@ fn ui_answers_carry_the_security_headers() {
                 .unwrap_or_else(|| panic!("{path}: no {name} in {csp}"))
                 .to_string()
         };
-        let scripts = directive("script-src");
-        assert!(
-            !scripts.contains("unsafe-inline") && !scripts.contains("unsafe-eval"),
-            "{csp}"
-        );
-        assert!(!scripts.contains('*') && !scripts.contains("http"), "{csp}");
+        for inline_allowed in [directive("script-src"), directive("style-src")] {
+            assert!(!inline_allowed.contains("unsafe-"), "{csp}");
+            assert!(
+                !inline_allowed.contains('*') && !inline_allowed.contains("http"),
+                "{csp}"
+            );
+        }
         assert_eq!(directive("frame-ancestors"), "frame-ancestors 'none'");
         assert!(directive("default-src").contains("'self'"));
         assert_eq!(
@@ -235,20 +236,33 @@ fn ui_answers_carry_the_security_headers() {
         );
         assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"), "{path}");
         assert_eq!(r.header("X-Frame-Options"), Some("DENY"), "{path}");
-        // No inline script in the page itself, or the policy would break it.
-        let html = r.text();
-        if r.header("Content-Type")
-            .is_some_and(|t| t.starts_with("text/html"))
-        {
-            for tag in html.split("<script").skip(1) {
+        let content_type = r.header("Content-Type").unwrap_or_default().to_string();
+        let text = r.text();
+        if content_type.starts_with("text/html") {
+            // The policy allows no inline script: the page must have none to work under it.
+            for tag in text.split("<script").skip(1) {
                 let open = &tag[..tag.find('>').unwrap_or(tag.len())];
                 assert!(
                     open.contains("src="),
                     "{path}: an inline <script>: {tag:.80}"
                 );
             }
+            assert!(
+                !text.contains(" onclick=") && !text.contains("javascript:"),
+                "{path}"
+            );
         }
+        if path.ends_with(".js") && path != "/nope.js" {
+            assert!(
+                content_type.contains("javascript"),
+                "{path}: {content_type}"
+            );
+            // The token travels in the Authorization header, never in a URL.
+            assert!(!text.contains("?token="), "{path} puts a token in a URL");
+        }
+        checked += 1;
     }
+    eprintln!("{checked} UI answers carry the security headers");
 }
 
 #[test]
@@ -266,6 +280,11 @@ fn no_path_leaves_the_embedded_assets() {
         b"/.%2e/.%2e/etc/passwd",
         b"/..%252fCargo.toml",
         b"/assets/../../Cargo.toml",
+        b"/js/../../Cargo.toml",
+        b"/js/../../../../etc/passwd",
+        b"/js/%2e%2e/%2e%2e/Cargo.toml",
+        b"/js/..%2f..%2fCargo.toml",
+        b"/js/pages/../../../src/main.rs",
         b"/assets/..%5c..%5cCargo.toml",
         b"/..\\Cargo.toml",
         b"/\\..\\..\\etc\\passwd",
