@@ -194,6 +194,7 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
             Ok::<_, ApiError>(())
         })
         .map_err(api_err)?;
+        crate::demo::seed(&db, now, |line| eprintln!("{line}")).map_err(api_err)?;
     }
     let token = db
         .write_tx(|tx| {

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod ctx;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod http;

@@ -104,8 +104,8 @@ fn refuse_live_squads(c: &Conn, runtime: &Runtime) -> Result<(), ApiError> {
 
 /// The shared teardown, after the guards passed: cancel active tasks (pinned to the runtime
 /// or of its agents being archived), archive the remaining agents (none for the strict
-/// delete), pause their autopilots, delete archived squads they lead, delete the agents
-/// (their tasks cascade), delete the runtime. Events follow in the contract's order:
+/// delete), pause their autopilots, delete archived squads they lead, delete the agents and
+/// their tasks, delete the runtime. Events follow in the contract's order:
 /// `task:cancelled`…, `agent:archived`…, `autopilot:paused`…, `daemon:register` delete.
 fn teardown(
     tx: &Tx,
@@ -114,10 +114,18 @@ fn teardown(
     runtime: &Runtime,
     now: i64,
 ) -> Result<Retired, ApiError> {
-    let cancelled = db::retire::cancel_active_tasks(tx, &runtime.id, now)?;
+    // Tasks of the runtime's agents are deleted below, so only the survivors' are written
+    // as cancelled; every cancelled task is announced as it stands at commit-to-be.
+    let mut cancelled = db::retire::active_tasks(tx, &runtime.id)?;
+    db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
+    for task in &mut cancelled {
+        task.status = "cancelled".to_string();
+        task.completed_at = Some(now);
+    }
     let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
     let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
     db::retire::delete_archived_squads(tx, &runtime.id)?;
+    db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
     db::retire::delete_archived_agents(tx, &runtime.id)?;
     if db::retire::delete_runtime(tx, &runtime.id)? != 1 {
         return Err(ApiError::not_found("runtime"));

@@ -671,3 +671,45 @@ impl TestServer {
         keyed.into_iter().map(|(_, id)| id).collect()
     }
 }
+
+/// Raw HTTP over TcpStream and a seeded PRNG, for the hardening tests.
+pub mod raw;
+
+impl TestServer {
+    /// Like `start`, with `prepare(db path)` run between `init` and serving: for tests that
+    /// seed the database through library functions first (the demo data).
+    pub fn start_prepared(prepare: impl FnOnce(&std::path::Path)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("hangar.db");
+        let mut config = Config::new(&db);
+        config.workers = 4;
+        let owner_token = hangar::commands::init(
+            &db,
+            "demo",
+            "demo@localhost",
+            "Demo Owner",
+            config.clock.as_ref(),
+        )
+        .expect("init");
+        prepare(&db);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve");
+        let base = format!("http://{}", handle.addr());
+        let mut server = TestServer {
+            handle: Some(handle),
+            base,
+            dir,
+            owner_token,
+            ws: String::new(),
+            clock: None,
+        };
+        let me = server
+            .get("/api/me", &server.owner_token.clone())
+            .expect(200);
+        server.ws = me.body["workspaces"][0]["id"]
+            .as_str()
+            .expect("workspace")
+            .to_string();
+        server
+    }
+}
