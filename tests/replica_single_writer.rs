@@ -238,27 +238,56 @@ fn init_never_recreates_an_existing_database() {
     assert_eq!(std::fs::read(&junk).unwrap(), bytes);
 }
 
+/// `hangar demo`'s mark on a database it created (the ASCII of "HGRD").
+const DEMO_APPLICATION_ID: i64 = 0x4847_5244;
+
 #[test]
 fn demo_reuses_its_database_and_never_reseeds_it() {
+    // A demo database as `demo` leaves it, minus the (slow) demo data: its owner and mark.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
     let db_s = db.to_str().unwrap();
+    let init = [
+        "init",
+        "--db",
+        db_s,
+        "--workspace",
+        "Demo",
+        "--email",
+        "demo@localhost",
+    ];
+    assert!(run(&init).status.success());
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "application_id", DEMO_APPLICATION_ID)
+        .unwrap();
+    // Rows per table but api_token (each demo issues a sign-in token), and the identity rows.
+    let contents = |db: &Path| -> (Vec<(String, i64)>, Vec<String>) {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut stmt = c
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'api_token'")
+            .unwrap();
+        let tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let counts = tables
+            .into_iter()
+            .map(|t| {
+                let n = c
+                    .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))
+                    .unwrap();
+                (t, n)
+            })
+            .collect();
+        (counts, identity_rows(db))
+    };
+    let before = contents(&db);
+
     let demo = ["demo", "--db", db_s, "--addr", "127.0.0.1:0"];
     let (first, url) = spawn_until(&demo, "#token=", true);
     assert!(url.starts_with("http://"), "{url}");
-    stop(first);
-    let workspaces = |db: &Path| -> Vec<String> {
-        let c = rusqlite::Connection::open(db).unwrap();
-        let mut stmt = c
-            .prepare("SELECT id || name || created_at FROM workspace")
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
-        rows.map(Result::unwrap).collect()
-    };
-    let seeded = workspaces(&db);
-    assert_eq!(seeded.len(), 1);
-
-    let (second, _) = spawn_until(&demo, "#token=", true);
     // While it serves, a second demo (or serve) on the file is refused by the lock.
     let out = run(&demo);
     assert!(!out.status.success());
@@ -267,14 +296,19 @@ fn demo_reuses_its_database_and_never_reseeds_it() {
         "{}",
         stderr(&out)
     );
-    stop(second);
-    assert_eq!(workspaces(&db), seeded, "demo reseeded its database");
-    // One sign-in token per demo that served; the refused one issued none.
+    stop(first);
+    let (again, _) = spawn_until(&demo, "#token=", true);
+    stop(again);
+    let after = contents(&db);
+    assert_eq!(after.0, before.0, "demo reseeded its database");
+    // The workspace and its owner are the very rows `init` made.
+    assert_eq!(after.1[..2], before.1[..2], "demo recreated its database");
+    // The init token plus one sign-in token per demo that served; the refused one issued none.
     let tokens: i64 = rusqlite::Connection::open(&db)
         .unwrap()
         .query_row("SELECT count(*) FROM api_token", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(tokens, 2);
+    assert_eq!(tokens, 3);
 }
 
 /// The names of the threads of process `pid` (Linux: /proc/PID/task/*/comm), once the
