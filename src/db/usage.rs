@@ -1,7 +1,17 @@
 //! SQL for the usage ledger (`task_usage`), its interned model names (`usage_model`), the task
-//! facts an ingest needs, and the started-task counts of the activity report. The rollups the
-//! reports read live in `rollup`.
+//! facts an ingest needs, and the started-task counts of the activity report. The rollups live
+//! in `rollup` (kept by delta, checked against the ledger) and `reads` (what reports read).
 
+/// The sum columns every rollup table has, in this order.
+macro_rules! sum_columns {
+    () => {
+        "ledger_rows, priced_input, priced_output, priced_cache_read, priced_cache_write, \
+         reported_input, reported_output, reported_cache_read, reported_cache_write, \
+         reported_cents, reported_subcent"
+    };
+}
+
+pub mod reads;
 pub mod rollup;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
-//! SQL for the usage rollups: three tables of sums over the ledger, each at several bucket
-//! spans (schema step 4). `usage_rollup` is keyed by runtime and model, `usage_workspace_rollup`
-//! by workspace and model, `usage_agent_rollup` by workspace, agent, runtime and model. The
-//! ledger write calls `replace` in its own transaction; reports call `read_each`; `mismatches`
+//! SQL that keeps the usage rollups: three tables of sums over the ledger, each at several
+//! bucket spans (schema step 5). `usage_rollup` is keyed by runtime and model,
+//! `usage_workspace_rollup` by workspace and model, `usage_agent_rollup` by workspace, agent,
+//! runtime and model. The ledger write calls `replace` in its own transaction; `mismatches`
 //! compares every rollup with a recomputation from the ledger (for `hangar check` and tests).
 
 use rusqlite::types::{ToSql, ValueRef};
@@ -15,6 +15,12 @@ const TICKS_PER_CENT: i64 = 100_000_000;
 
 /// Milliseconds in one minute of `span`.
 const MS_PER_MINUTE: i64 = 60_000;
+
+/// The bucket spans (minutes) each table holds: ascending, each dividing the next.
+pub const RUNTIME_SPANS: &[i64] = &[15, 60, 1440];
+pub const WORKSPACE_SPANS: &[i64] = &[15, 60, 1440];
+/// Agent reports have no per-day grouping: quarters for the window's edge, days for the rest.
+pub const AGENT_SPANS: &[i64] = &[15, 1440];
 
 /// Token counts summed over ledger rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,31 +56,6 @@ pub struct Contribution<'a> {
     pub agent_id: &'a str,
     pub model_id: i64,
     pub instant: i64,
-    pub sums: Sums,
-}
-
-/// Which rollup rows a report reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope<'a> {
-    /// One runtime's rows by model (`usage_rollup`).
-    Runtime(&'a str),
-    /// Every runtime of a workspace, deleted ones included, by runtime and model.
-    RuntimesOfWorkspace(&'a str),
-    /// A workspace's rows by model (`usage_workspace_rollup`).
-    Workspace(&'a str),
-    /// One runtime's rows by agent and model (`usage_agent_rollup`).
-    AgentsOfRuntime(&'a str),
-    /// A workspace's rows by agent and model.
-    AgentsOfWorkspace(&'a str),
-}
-
-/// One rollup row as a report reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollupRow {
-    pub bucket: i64,
-    pub model_id: i64,
-    /// The runtime (`RuntimesOfWorkspace`) or agent (`AgentsOf…`) of the row; `None` otherwise.
-    pub dimension: Option<String>,
     pub sums: Sums,
 }
 
@@ -142,17 +123,6 @@ impl Sums {
     }
 }
 
-impl Scope<'_> {
-    /// The bucket spans (minutes, ascending, each dividing the next) the scope's table holds.
-    pub fn spans(&self) -> &'static [i64] {
-        match self {
-            Scope::Runtime(_) | Scope::RuntimesOfWorkspace(_) => Family::Runtime.spans(),
-            Scope::Workspace(_) => Family::Workspace.spans(),
-            Scope::AgentsOfRuntime(_) | Scope::AgentsOfWorkspace(_) => Family::Agent.spans(),
-        }
-    }
-}
-
 /// Moves a ledger row's share in every rollup from `old` (its previous state, if any) to
 /// `new`, in the caller's transaction. Where both land in the same rollup row only the
 /// difference is written; a row left summing no ledger rows is deleted.
@@ -174,36 +144,6 @@ pub fn replace(tx: &Tx, old: Option<&Contribution>, new: &Contribution) -> DbRes
                 None => add(tx, family, &new_key, &new.sums)?,
             }
         }
-    }
-    Ok(())
-}
-
-/// Calls `each` for every row of `scope` at `span` minutes with `start <= bucket < end`, in
-/// bucket order.
-pub fn read_each(
-    c: &Conn,
-    scope: Scope,
-    span: i64,
-    start: i64,
-    end: i64,
-    mut each: impl FnMut(RollupRow),
-) -> DbResult<()> {
-    let (sql, id) = match scope {
-        Scope::Runtime(id) => (READ_RUNTIME, id),
-        Scope::RuntimesOfWorkspace(id) => (READ_RUNTIMES_OF_WORKSPACE, id),
-        Scope::Workspace(id) => (READ_WORKSPACE, id),
-        Scope::AgentsOfRuntime(id) => (READ_AGENTS_OF_RUNTIME, id),
-        Scope::AgentsOfWorkspace(id) => (READ_AGENTS_OF_WORKSPACE, id),
-    };
-    let mut stmt = c.raw().prepare_cached(sql)?;
-    let mut rows = stmt.query(rusqlite::params![id, span, start, end])?;
-    while let Some(r) = rows.next()? {
-        each(RollupRow {
-            bucket: r.get(0)?,
-            model_id: r.get(1)?,
-            dimension: r.get(2)?,
-            sums: sums_from(r, 3)?,
-        });
     }
     Ok(())
 }
@@ -291,9 +231,9 @@ struct Key<'a> {
 impl Family {
     fn spans(self) -> &'static [i64] {
         match self {
-            Family::Runtime | Family::Workspace => &[15, 60, 1440],
-            // Agent windows have no per-day grouping: quarters for the edge, days for the rest.
-            Family::Agent => &[15, 1440],
+            Family::Runtime => RUNTIME_SPANS,
+            Family::Workspace => WORKSPACE_SPANS,
+            Family::Agent => AGENT_SPANS,
         }
     }
 
@@ -435,7 +375,8 @@ fn add(tx: &Tx, family: Family, key: &Key, delta: &Sums) -> DbResult<()> {
     Ok(())
 }
 
-fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
+/// The sums in columns `at..at + 11` (the order of `sum_columns!`).
+pub(super) fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
     Ok(Sums {
         ledger_rows: r.get(at)?,
         priced: TokenSums {
@@ -453,14 +394,6 @@ fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
         reported_cents: r.get(at + 9)?,
         reported_subcent: r.get(at + 10)?,
     })
-}
-
-macro_rules! sum_columns {
-    () => {
-        "ledger_rows, priced_input, priced_output, priced_cache_read, priced_cache_write, \
-         reported_input, reported_output, reported_cache_read, reported_cache_write, \
-         reported_cents, reported_subcent"
-    };
 }
 
 macro_rules! add_sums {
@@ -511,34 +444,3 @@ const DELETE_WORKSPACE: &str = "DELETE FROM usage_workspace_rollup
 const DELETE_AGENT: &str = "DELETE FROM usage_agent_rollup
      WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND agent_id = ?4 AND runtime_id = ?5
        AND model_id = ?6";
-
-const READ_RUNTIME: &str = concat!(
-    "SELECT bucket, model_id, NULL, ",
-    sum_columns!(),
-    " FROM usage_rollup WHERE runtime_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_RUNTIMES_OF_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, runtime_id, ",
-    sum_columns!(),
-    " FROM usage_rollup WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, NULL, ",
-    sum_columns!(),
-    " FROM usage_workspace_rollup
-     WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket"
-);
-const READ_AGENTS_OF_RUNTIME: &str = concat!(
-    "SELECT bucket, model_id, agent_id, ",
-    sum_columns!(),
-    " FROM usage_agent_rollup WHERE runtime_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_AGENTS_OF_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, agent_id, ",
-    sum_columns!(),
-    " FROM usage_agent_rollup
-     WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket"
-);
