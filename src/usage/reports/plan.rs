@@ -318,7 +318,11 @@ mod tests {
                     day_of_quarter(q, tz).to_string()
                 });
                 // At most three ranges a day (quarters, hours, quarters) and the tail.
-                assert!(got.len() <= 3 * 43 + 1, "{name}: too many ranges ({})", got.len());
+                assert!(
+                    got.len() <= 3 * 43 + 1,
+                    "{name}: too many ranges ({})",
+                    got.len()
+                );
             }
         }
     }
