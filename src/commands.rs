@@ -181,6 +181,8 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
             path.display()
         ));
     }
+    // Refuse before seeding or issuing a token when another server has the file.
+    let lock = db::file_lock::lock_for_serving(&path)?;
     let db = open(&path, OpenMode::ReadWrite)?;
     let now = config.clock.now_ms();
     if !existed {
@@ -192,6 +194,7 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
             Ok::<_, ApiError>(())
         })
         .map_err(api_err)?;
+        crate::demo::seed(&db, now, |line| eprintln!("{line}")).map_err(api_err)?;
     }
     let token = db
         .write_tx(|tx| {
@@ -203,6 +206,7 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
         })
         .map_err(api_err)?;
     drop(db);
+    drop(lock);
     let listener = bind(addr)?;
     let handle = crate::serve(listener, config)?;
     eprintln!("hangar demo on {} — open:", path.display());

@@ -7,6 +7,7 @@
 pub mod healthz;
 pub mod heartbeat;
 pub mod load;
+pub mod retire;
 pub mod server;
 pub mod usage;
 pub mod usage_world;
@@ -38,6 +39,11 @@ pub const BENCHES: &[Bench] = &[
         "usage",
         "usage reports on a seeded world (100k rows; large: 1M and 10M) and ingest over HTTP",
         usage::run,
+    ),
+    (
+        "retire",
+        "cascade-delete a runtime: 1,000 agents, 100,000 tasks, 2,000 autopilots",
+        retire::run,
     ),
 ];
 

@@ -19,10 +19,10 @@ pub struct Agent {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, workspace_id, runtime_id, owner_id, name, description, \
+pub(super) const COLUMNS: &str = "id, workspace_id, runtime_id, owner_id, name, description, \
      archived_at, archived_by, created_at, updated_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<Agent> {
+pub(super) fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     Ok(Agent {
         id: r.get(0)?,
         workspace_id: r.get(1)?,

@@ -19,10 +19,11 @@ pub struct Autopilot {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, workspace_id, assignee_agent_id, name, prompt, interval_minutes, \
+pub(super) const COLUMNS: &str =
+    "id, workspace_id, assignee_agent_id, name, prompt, interval_minutes, \
      status, next_run_at, created_at, updated_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<Autopilot> {
+pub(super) fn from_row(r: &Row) -> rusqlite::Result<Autopilot> {
     Ok(Autopilot {
         id: r.get(0)?,
         workspace_id: r.get(1)?,

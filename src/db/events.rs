@@ -33,19 +33,23 @@ fn from_row(r: &Row) -> rusqlite::Result<EventRow> {
 
 /// Appends one event; returns its id.
 pub fn insert(tx: &Tx, event: &EventRow) -> DbResult<i64> {
-    Ok(tx.raw().query_row(
-        "INSERT INTO event (workspace_id, type, actor_type, actor_id, payload, created_at)
+    Ok(tx
+        .raw()
+        .prepare_cached(
+            "INSERT INTO event (workspace_id, type, actor_type, actor_id, payload, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-        params![
-            event.workspace_id,
-            event.event_type,
-            event.actor_type,
-            event.actor_id,
-            event.payload,
-            event.created_at
-        ],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row(
+            params![
+                event.workspace_id,
+                event.event_type,
+                event.actor_type,
+                event.actor_id,
+                event.payload,
+                event.created_at
+            ],
+            |r| r.get(0),
+        )?)
 }
 
 /// Events of a workspace with id > `after`, oldest first, at most `limit`.

@@ -33,13 +33,14 @@ pub struct TaskFilter {
     pub limit: i64,
 }
 
-const COLUMNS: &str = "id, workspace_id, agent_id, runtime_id, autopilot_id, prompt, status, \
+pub(super) const COLUMNS: &str =
+    "id, workspace_id, agent_id, runtime_id, autopilot_id, prompt, status, \
      error, output, created_at, dispatched_at, started_at, completed_at";
 
 /// The active statuses, as an SQL list.
 const ACTIVE: &str = "('queued', 'dispatched', 'running')";
 
-fn from_row(r: &Row) -> rusqlite::Result<Task> {
+pub(super) fn from_row(r: &Row) -> rusqlite::Result<Task> {
     Ok(Task {
         id: r.get(0)?,
         workspace_id: r.get(1)?,

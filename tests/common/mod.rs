@@ -325,6 +325,28 @@ impl World {
     }
 }
 
+impl TestServer {
+    /// A second server on this server's database file, started as `serve --read-only` (a
+    /// replica following it); same owner token and workspace. Its `dir` is empty: assert
+    /// rows through the primary's `sql()`.
+    pub fn read_only_follower(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::new(self.db_path());
+        config.workers = 2;
+        config.read_only = true;
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve --read-only");
+        TestServer {
+            base: format!("http://{}", handle.addr()),
+            handle: Some(handle),
+            dir: tempfile::tempdir().expect("temp dir"),
+            owner_token: self.owner_token.clone(),
+            ws: self.ws.clone(),
+            clock: None,
+        }
+    }
+}
+
 pub mod ledger;
 pub mod sse;
 
@@ -463,5 +485,231 @@ impl TestServer {
                 r.get(0)
             })
             .expect("task row")
+    }
+}
+
+// --- Retire helpers ---
+
+/// Every row of every table but `api_token` (whose `last_used_at` a request may touch), as
+/// text, table by table: two equal snapshots prove a request changed nothing.
+pub type Snapshot = Vec<(String, Vec<String>)>;
+
+impl TestServer {
+    pub fn snapshot(&self) -> Snapshot {
+        let c = self.sql();
+        let tables: Vec<String> = c
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'api_token'
+                 ORDER BY name",
+            )
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("tables")
+            .map(|r| r.expect("name"))
+            .collect();
+        tables
+            .into_iter()
+            .map(|table| {
+                let mut stmt = c
+                    .prepare(&format!("SELECT * FROM \"{table}\""))
+                    .expect("prepare");
+                let width = stmt.column_count();
+                // Sorted in Rust: WITHOUT ROWID tables have no rowid to order by.
+                let mut rows: Vec<String> = stmt
+                    .query_map([], |r| {
+                        (0..width)
+                            .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                            .collect::<Result<Vec<_>, _>>()
+                            .map(|values| format!("{values:?}"))
+                    })
+                    .expect("query")
+                    .map(|r| r.expect("row"))
+                    .collect();
+                rows.sort();
+                (table, rows)
+            })
+            .collect()
+    }
+
+    /// `PRAGMA foreign_key_check` rows, as text (empty when every reference holds).
+    pub fn foreign_key_violations(&self) -> Vec<String> {
+        let c = self.sql();
+        let mut stmt = c.prepare("PRAGMA foreign_key_check").expect("prepare");
+        let width = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..width)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|values| format!("{values:?}"))
+            })
+            .expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    }
+}
+
+impl TestServer {
+    /// A daemon claim on `runtime`; returns the claimed task's id (None on 204).
+    pub fn claim(&self, daemon: &str, runtime: &str) -> Option<String> {
+        let r = self.post(
+            &format!("/api/daemon/runtimes/{runtime}/claim"),
+            daemon,
+            serde_json::json!({}),
+        );
+        match r.status {
+            200 => Some(r.body["task"]["id"].as_str().expect("task id").to_string()),
+            204 => None,
+            _ => panic!("claim failed: {r:#?}"),
+        }
+    }
+
+    /// Moves a claimed task through `start` and `complete`.
+    pub fn finish(&self, daemon: &str, task: &str) {
+        for step in ["start", "complete"] {
+            self.post(
+                &format!("/api/daemon/tasks/{task}/{step}"),
+                daemon,
+                serde_json::json!({}),
+            )
+            .expect(200);
+        }
+    }
+
+    pub fn move_agent(&self, token: &str, agent: &str, runtime: &str) {
+        self.patch(
+            &format!("/api/agents/{agent}"),
+            token,
+            serde_json::json!({ "runtime_id": runtime }),
+        )
+        .expect(200);
+    }
+
+    pub fn archive_agent(&self, token: &str, agent: &str) {
+        self.post(
+            &format!("/api/agents/{agent}/archive"),
+            token,
+            serde_json::json!({}),
+        )
+        .expect(200);
+    }
+
+    /// An active autopilot for `agent`, every hour; returns its id.
+    pub fn create_autopilot(&self, token: &str, agent: &str, name: &str) -> String {
+        self.post(
+            &format!("/api/workspaces/{}/autopilots", self.ws),
+            token,
+            serde_json::json!({"name": name, "prompt": "check", "assignee_agent_id": agent,
+                               "interval_minutes": 60}),
+        )
+        .expect(201)
+        .id()
+    }
+
+    pub fn create_squad(&self, token: &str, name: &str, leader: &str, members: &[&str]) -> String {
+        self.post(
+            &format!("/api/workspaces/{}/squads", self.ws),
+            token,
+            serde_json::json!({"name": name, "leader_agent_id": leader,
+                               "member_agent_ids": members}),
+        )
+        .expect(201)
+        .id()
+    }
+
+    pub fn archive_squad(&self, token: &str, squad: &str) {
+        self.post(
+            &format!("/api/squads/{squad}/archive"),
+            token,
+            serde_json::json!({}),
+        )
+        .expect(200);
+    }
+
+    /// Whether a row with this id exists in `table`.
+    pub fn exists(&self, table: &str, id: &str) -> bool {
+        self.sql()
+            .query_row(
+                &format!("SELECT count(*) FROM {table} WHERE id = ?1"),
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")
+            == 1
+    }
+
+    /// (status, runtime_id) of a task straight from the database.
+    pub fn task_row(&self, task: &str) -> (String, Option<String>) {
+        self.sql()
+            .query_row(
+                "SELECT status, runtime_id FROM task WHERE id = ?1",
+                [task],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("task row")
+    }
+}
+
+impl TestServer {
+    /// `ids` of rows of `table` sorted by (created_at, id): the order lists and events of
+    /// one kind come in, robust to two rows created in the same millisecond.
+    pub fn oldest_first(&self, table: &str, ids: &[&String]) -> Vec<String> {
+        let c = self.sql();
+        let mut keyed: Vec<(i64, String)> = ids
+            .iter()
+            .map(|id| {
+                let at = c
+                    .query_row(
+                        &format!("SELECT created_at FROM {table} WHERE id = ?1"),
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .unwrap_or_else(|e| panic!("{table} {id}: {e}"));
+                (at, id.to_string())
+            })
+            .collect();
+        keyed.sort();
+        keyed.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+/// Raw HTTP over TcpStream and a seeded PRNG, for the hardening tests.
+pub mod raw;
+
+impl TestServer {
+    /// Like `start`, with `prepare(db path)` run between `init` and serving: for tests that
+    /// seed the database through library functions first (the demo data).
+    pub fn start_prepared(prepare: impl FnOnce(&std::path::Path)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("hangar.db");
+        let mut config = Config::new(&db);
+        config.workers = 4;
+        let owner_token = hangar::commands::init(
+            &db,
+            "demo",
+            "demo@localhost",
+            "Demo Owner",
+            config.clock.as_ref(),
+        )
+        .expect("init");
+        prepare(&db);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve");
+        let base = format!("http://{}", handle.addr());
+        let mut server = TestServer {
+            handle: Some(handle),
+            base,
+            dir,
+            owner_token,
+            ws: String::new(),
+            clock: None,
+        };
+        let me = server
+            .get("/api/me", &server.owner_token.clone())
+            .expect(200);
+        server.ws = me.body["workspaces"][0]["id"]
+            .as_str()
+            .expect("workspace")
+            .to_string();
+        server
     }
 }

@@ -1,0 +1,157 @@
+//! Retiring a runtime (API.md §6): the strict delete and the confirmed cascade, sharing one
+//! teardown. Deleting a runtime destroys data, so both run entirely inside the caller's
+//! write transaction: the checks read the state the teardown then changes, and any error —
+//! a guard's 409 or a failing statement — rolls everything back. A concurrent agent create
+//! or move onto the runtime therefore lands either before (the checks see it) or after (it
+//! finds no runtime).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::access::{can_edit_runtime, member_role};
+use crate::db::{self, runtimes::Runtime, Conn, Tx};
+use crate::error::ApiError;
+use crate::events::{self, Actor};
+use crate::wire::{agent_json, autopilot_json, squad_json, task_json};
+
+/// What a teardown did, for the cascade's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retired {
+    pub agents_archived: usize,
+    pub tasks_cancelled: usize,
+}
+
+/// Strict delete: refused while the runtime has non-archived agents or while a squad led by
+/// one of its agents is live; otherwise the teardown.
+pub fn delete_strict(
+    tx: &Tx,
+    actor: &Actor,
+    user_id: &str,
+    runtime_id: &str,
+    now: i64,
+) -> Result<Retired, ApiError> {
+    let runtime = editable_runtime(tx, user_id, runtime_id)?;
+    let active = db::agents::list(tx, &runtime.workspace_id, Some(&runtime.id), false)?;
+    if !active.is_empty() {
+        return Err(ApiError::conflict(
+            "runtime_has_active_agents",
+            "the runtime still has active agents: archive or move them first",
+        )
+        .with_extra("active_agents", agents_value(&active)));
+    }
+    refuse_live_squads(tx, &runtime)?;
+    teardown(tx, actor, user_id, &runtime, now)
+}
+
+/// Confirmed cascade: the caller saw `expected` as the runtime's active agents. If that is
+/// still exactly the set (order and duplicates do not matter), archive them and tear down;
+/// if not, 409 `runtime_delete_plan_changed` with the current agents.
+pub fn archive_agents_and_delete(
+    tx: &Tx,
+    actor: &Actor,
+    user_id: &str,
+    runtime_id: &str,
+    expected: &[String],
+    now: i64,
+) -> Result<Retired, ApiError> {
+    let runtime = editable_runtime(tx, user_id, runtime_id)?;
+    let active = db::agents::list(tx, &runtime.workspace_id, Some(&runtime.id), false)?;
+    let current: BTreeSet<&str> = active.iter().map(|a| a.id.as_str()).collect();
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    if current != expected {
+        return Err(ApiError::conflict(
+            "runtime_delete_plan_changed",
+            "the runtime's active agents changed since the plan was shown: review it and confirm again",
+        )
+        .with_extra("active_agents", agents_value(&active)));
+    }
+    refuse_live_squads(tx, &runtime)?;
+    teardown(tx, actor, user_id, &runtime, now)
+}
+
+/// The runtime, if the caller is a member of its workspace (else 404) and may edit it
+/// (else 403).
+fn editable_runtime(c: &Conn, user_id: &str, runtime_id: &str) -> Result<Runtime, ApiError> {
+    let runtime =
+        db::runtimes::get(c, runtime_id)?.ok_or_else(|| ApiError::not_found("runtime"))?;
+    let role = member_role(c, &runtime.workspace_id, user_id, "runtime")?;
+    if !can_edit_runtime(role, user_id, runtime.owner_id.as_deref()) {
+        return Err(ApiError::forbidden("you can only delete your own runtimes"));
+    }
+    Ok(runtime)
+}
+
+/// 409 `runtime_has_active_squads` while a non-archived squad is led by any agent of the
+/// runtime: deleting the leader would break the squad, so it must be archived first.
+fn refuse_live_squads(c: &Conn, runtime: &Runtime) -> Result<(), ApiError> {
+    let ids = db::retire::live_squads_led_from(c, &runtime.id)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut squads = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(squad) = db::squads::get(c, id)? {
+            squads.push(squad_json(&squad));
+        }
+    }
+    Err(ApiError::conflict(
+        "runtime_has_active_squads",
+        "squads led by this runtime's agents are still active: archive them first",
+    )
+    .with_extra("active_squads", Value::Array(squads)))
+}
+
+/// The shared teardown, after the guards passed: cancel active tasks (pinned to the runtime
+/// or of its agents being archived), archive the remaining agents (none for the strict
+/// delete), pause their autopilots, delete archived squads they lead, delete the agents and
+/// their tasks, delete the runtime. Events follow in the contract's order:
+/// `task:cancelled`…, `agent:archived`…, `autopilot:paused`…, `daemon:register` delete.
+fn teardown(
+    tx: &Tx,
+    actor: &Actor,
+    user_id: &str,
+    runtime: &Runtime,
+    now: i64,
+) -> Result<Retired, ApiError> {
+    // Tasks of the runtime's agents are deleted below, so only the survivors' are written
+    // as cancelled; every cancelled task is announced as it stands at commit-to-be.
+    let mut cancelled = db::retire::active_tasks(tx, &runtime.id)?;
+    db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
+    for task in &mut cancelled {
+        task.status = "cancelled".to_string();
+        task.completed_at = Some(now);
+    }
+    let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
+    let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
+    db::retire::delete_archived_squads(tx, &runtime.id)?;
+    db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
+    db::retire::delete_archived_agents(tx, &runtime.id)?;
+    if db::retire::delete_runtime(tx, &runtime.id)? != 1 {
+        return Err(ApiError::not_found("runtime"));
+    }
+
+    let ws = &runtime.workspace_id;
+    for task in &cancelled {
+        let payload = json!({ "task": task_json(task) });
+        events::append(tx, ws, "task:cancelled", actor, payload, now)?;
+    }
+    for agent in &archived {
+        let payload = json!({ "agent": agent_json(agent) });
+        events::append(tx, ws, "agent:archived", actor, payload, now)?;
+    }
+    for autopilot in &paused {
+        let payload = json!({ "autopilot": autopilot_json(autopilot) });
+        events::append(tx, ws, "autopilot:paused", actor, payload, now)?;
+    }
+    let payload = json!({ "action": "delete", "runtime_id": runtime.id });
+    events::append(tx, ws, "daemon:register", actor, payload, now)?;
+    Ok(Retired {
+        agents_archived: archived.len(),
+        tasks_cancelled: cancelled.len(),
+    })
+}
+
+fn agents_value(agents: &[db::agents::Agent]) -> Value {
+    Value::Array(agents.iter().map(agent_json).collect())
+}
