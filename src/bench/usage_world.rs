@@ -192,6 +192,8 @@ fn history_task(
     // Time-ordered: the bulk load appends to the ledger instead of scattering.
     let id = format!("{:08x}-{:04x}-4000-8000-{:012x}", k >> 16, k & 0xffff, k);
     tasks::insert(tx, &task(&id, world, r, agent, "completed", instant))?;
+    let mut rows = Vec::with_capacity(MODELS_PER_TASK);
+    let mut ids = Vec::with_capacity(MODELS_PER_TASK);
     for m in rng.models() {
         let (provider, model) = MODELS[m];
         let model_id = match model_ids.get(&m) {
@@ -202,7 +204,8 @@ fn history_task(
                 id
             }
         };
-        let row = LedgerRow {
+        ids.push(model_id);
+        rows.push(LedgerRow {
             task_id: id.clone(),
             provider: provider.into(),
             model: model.into(),
@@ -218,22 +221,25 @@ fn history_task(
             occurred_at: instant,
             created_at: instant,
             updated_at: instant,
-        };
-        ledger::upsert(tx, &row)?;
-        rollup::replace(
-            tx,
-            None,
-            &Contribution {
+        });
+    }
+    ledger::upsert(tx, &rows)?;
+    let shares: Vec<(Option<Contribution>, Contribution)> = rows
+        .iter()
+        .zip(ids)
+        .map(|(row, model_id)| {
+            let share = Contribution {
                 workspace_id: &row.workspace_id,
                 runtime_id: &row.runtime_id,
                 agent_id: &row.agent_id,
                 model_id,
                 instant,
-                sums: Sums::of_row(&row),
-            },
-        )?;
-    }
-    Ok(())
+                sums: Sums::of_row(row),
+            };
+            (None, share)
+        })
+        .collect();
+    rollup::replace(tx, &shares)
 }
 
 fn task(id: &str, world: &World, r: usize, agent: &str, status: &str, at: i64) -> tasks::Task {

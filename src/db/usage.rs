@@ -1,11 +1,22 @@
 //! SQL for the usage ledger (`task_usage`), its interned model names (`usage_model`), the task
-//! facts an ingest needs, and the started-task counts of the activity report. The rollups the
-//! reports read live in `rollup`.
+//! facts an ingest needs, and the started-task counts of the activity report. The rollups live
+//! in `rollup` (kept by delta, checked against the ledger) and `reads` (what reports read).
 
+/// The sum columns every rollup table has, in this order.
+macro_rules! sum_columns {
+    () => {
+        "ledger_rows, priced_input, priced_output, priced_cache_read, priced_cache_write, \
+         reported_input, reported_output, reported_cache_read, reported_cache_write, \
+         reported_cents, reported_subcent"
+    };
+}
+
+pub mod reads;
 pub mod rollup;
 
 use std::collections::HashMap;
 
+use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Conn, DbResult, Tx};
@@ -91,23 +102,15 @@ pub fn task_context(c: &Conn, task_id: &str) -> DbResult<Option<TaskContext>> {
     Ok(found)
 }
 
-/// The ledger row of (task, provider, model), if reported before.
-pub fn get(c: &Conn, task_id: &str, provider: &str, model: &str) -> DbResult<Option<LedgerRow>> {
+/// Writes `rows` in one statement, each replacing every field of an existing (task, provider,
+/// model) row except `created_at`.
+pub fn upsert(tx: &Tx, rows: &[LedgerRow]) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
     let sql = format!(
-        "SELECT {COLUMNS} FROM task_usage WHERE task_id = ?1 AND provider = ?2 AND model = ?3"
-    );
-    let mut stmt = c.raw().prepare_cached(&sql)?;
-    Ok(stmt
-        .query_row(params![task_id, provider, model], from_row)
-        .optional()?)
-}
-
-/// Writes `row`, replacing every field of an existing (task, provider, model) row except
-/// `created_at`.
-pub fn upsert(tx: &Tx, row: &LedgerRow) -> DbResult<()> {
-    let sql = format!(
-        "INSERT INTO task_usage ({COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+        "INSERT INTO task_usage ({COLUMNS}) VALUES {values}
          ON CONFLICT (task_id, provider, model) DO UPDATE SET
             workspace_id = excluded.workspace_id, runtime_id = excluded.runtime_id,
             agent_id = excluded.agent_id, input_tokens = excluded.input_tokens,
@@ -116,23 +119,26 @@ pub fn upsert(tx: &Tx, row: &LedgerRow) -> DbResult<()> {
             cache_write_tokens = excluded.cache_write_tokens, cost_ticks = excluded.cost_ticks,
             occurred_at = excluded.occurred_at, updated_at = excluded.updated_at"
     );
-    let mut stmt = tx.raw().prepare_cached(&sql)?;
-    stmt.execute(params![
-        row.task_id,
-        row.provider,
-        row.model,
-        row.workspace_id,
-        row.runtime_id,
-        row.agent_id,
-        row.input_tokens,
-        row.output_tokens,
-        row.cache_read_tokens,
-        row.cache_write_tokens,
-        row.cost_ticks,
-        row.occurred_at,
-        row.created_at,
-        row.updated_at
-    ])?;
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * 14);
+    for row in rows {
+        params.extend::<[&dyn ToSql; 14]>([
+            &row.task_id,
+            &row.provider,
+            &row.model,
+            &row.workspace_id,
+            &row.runtime_id,
+            &row.agent_id,
+            &row.input_tokens,
+            &row.output_tokens,
+            &row.cache_read_tokens,
+            &row.cache_write_tokens,
+            &row.cost_ticks,
+            &row.occurred_at,
+            &row.created_at,
+            &row.updated_at,
+        ]);
+    }
+    tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
     Ok(())
 }
 

@@ -102,9 +102,8 @@ pub fn record(
         })
         .collect();
     reject_repeats(&entries)?;
-    for entry in &entries {
-        upsert(tx, &task, &runtime_id, entry, now)?;
-    }
+    let mut rows = ledger::rows_for_task(tx, task_id)?;
+    let reported = replace_rows(tx, &task, &runtime_id, &entries, &rows, now)?;
     events::append(
         tx,
         workspace_id,
@@ -113,7 +112,15 @@ pub fn record(
         json!({"task_id": task.task_id, "runtime_id": runtime_id, "agent_id": task.agent_id}),
         now,
     )?;
-    Ok(ledger::rows_for_task(tx, task_id)?)
+    // The task's whole ledger after the report, as `rows_for_task` orders it.
+    rows.retain(|r| {
+        !reported
+            .iter()
+            .any(|n| n.provider == r.provider && n.model == r.model)
+    });
+    rows.extend(reported);
+    rows.sort_by(|a, b| (&a.provider, &a.model).cmp(&(&b.provider, &b.model)));
+    Ok(rows)
 }
 
 /// The task's runtime id and lower-cased provider, if the runtime is this daemon's.
@@ -137,43 +144,65 @@ fn daemon_runtime(
     }
 }
 
-fn upsert(
+/// Upserts the ledger rows of `entries` (replacing `existing` ones) and moves their rollup
+/// shares; returns the rows written.
+fn replace_rows(
     tx: &Tx,
     task: &TaskContext,
     runtime_id: &str,
-    entry: &Entry,
+    entries: &[Entry],
+    existing: &[LedgerRow],
     now: i64,
-) -> Result<(), ApiError> {
-    let model_id = ledger::model_id(tx, &entry.provider, &entry.model)?;
-    let old = ledger::get(tx, &task.task_id, &entry.provider, &entry.model)?;
-    let cost_ticks = entry
-        .cost
-        .map(|t| i64::try_from(t).map_err(ApiError::internal))
-        .transpose()?;
-    let row = LedgerRow {
-        task_id: task.task_id.clone(),
-        provider: entry.provider.clone(),
-        model: entry.model.clone(),
-        workspace_id: task.workspace_id.clone(),
-        runtime_id: runtime_id.to_string(),
-        agent_id: task.agent_id.clone(),
-        input_tokens: entry.tokens.input,
-        output_tokens: entry.tokens.output,
-        cache_read_tokens: entry.tokens.cache_read,
-        cache_write_tokens: entry.tokens.cache_write,
-        cost_ticks,
-        // A re-report keeps the row's instant unless it brings a new one.
-        occurred_at: entry
-            .occurred_at
-            .or(old.as_ref().map(|o| o.occurred_at))
-            .unwrap_or(now),
-        created_at: old.as_ref().map_or(now, |o| o.created_at),
-        updated_at: now,
-    };
-    ledger::upsert(tx, &row)?;
-    let old_share = old.as_ref().map(|o| share(o, model_id));
-    rollup::replace(tx, old_share.as_ref(), &share(&row, model_id))?;
-    Ok(())
+) -> Result<Vec<LedgerRow>, ApiError> {
+    let mut written = Vec::with_capacity(entries.len());
+    let mut olds = Vec::with_capacity(entries.len());
+    let mut model_ids = Vec::with_capacity(entries.len());
+    for entry in entries {
+        model_ids.push(ledger::model_id(tx, &entry.provider, &entry.model)?);
+        let old = existing
+            .iter()
+            .find(|r| r.provider == entry.provider && r.model == entry.model)
+            .cloned();
+        let cost_ticks = entry
+            .cost
+            .map(|t| i64::try_from(t).map_err(ApiError::internal))
+            .transpose()?;
+        written.push(LedgerRow {
+            task_id: task.task_id.clone(),
+            provider: entry.provider.clone(),
+            model: entry.model.clone(),
+            workspace_id: task.workspace_id.clone(),
+            runtime_id: runtime_id.to_string(),
+            agent_id: task.agent_id.clone(),
+            input_tokens: entry.tokens.input,
+            output_tokens: entry.tokens.output,
+            cache_read_tokens: entry.tokens.cache_read,
+            cache_write_tokens: entry.tokens.cache_write,
+            cost_ticks,
+            // A re-report keeps the row's instant unless it brings a new one.
+            occurred_at: entry
+                .occurred_at
+                .or(old.as_ref().map(|o| o.occurred_at))
+                .unwrap_or(now),
+            created_at: old.as_ref().map_or(now, |o| o.created_at),
+            updated_at: now,
+        });
+        olds.push(old);
+    }
+    ledger::upsert(tx, &written)?;
+    let changes: Vec<(Option<Contribution>, Contribution)> = written
+        .iter()
+        .zip(&olds)
+        .zip(&model_ids)
+        .map(|((new, old), &model_id)| {
+            (
+                old.as_ref().map(|o| share(o, model_id)),
+                share(new, model_id),
+            )
+        })
+        .collect();
+    rollup::replace(tx, &changes)?;
+    Ok(written)
 }
 
 /// A ledger row's share of the rollups.

@@ -12,7 +12,8 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::db::usage::rollup::{self, RollupRow, Scope, Sums};
+use crate::db::usage::reads::{self, RollupRow, Scope};
+use crate::db::usage::rollup::{self, Sums};
 use crate::db::usage::{model_names, started_per_quarter};
 use crate::db::{Conn, DbResult};
 use crate::usage::money::Ticks;
@@ -344,30 +345,38 @@ fn priced_parts<G: Copy + Eq + Hash>(
     group_of: impl Fn(i64) -> G,
 ) -> DbResult<Vec<Part<G>>> {
     let mut folded: HashMap<(G, Option<String>, i64), Acc> = HashMap::new();
-    let mut last: Option<(i64, G)> = None;
     for range in plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now) {
-        rollup::read_each(
-            c,
-            scope,
-            range.span,
-            range.start,
-            range.end,
-            |row: RollupRow| {
+        let (span, start, end) = (range.span, range.start, range.end);
+        match range.group {
+            // The whole range is one group: let the database sum it.
+            Some(at) => {
+                let group = group_of(at);
+                reads::summed(c, scope, span, start, end, |row: RollupRow| {
+                    folded
+                        .entry((group, row.dimension, row.model_id))
+                        .or_default()
+                        .add(&row.sums);
+                })?;
+            }
+            None => {
                 // Rows come in bucket order: name each bucket's group once.
-                let group = match last {
-                    Some((bucket, group)) if bucket == row.bucket => group,
-                    _ => {
-                        let group = group_of(row.bucket);
-                        last = Some((row.bucket, group));
-                        group
-                    }
-                };
-                folded
-                    .entry((group, row.dimension, row.model_id))
-                    .or_default()
-                    .add(&row.sums);
-            },
-        )?;
+                let mut last: Option<(i64, G)> = None;
+                reads::read_each(c, scope, span, start, end, |row: RollupRow| {
+                    let group = match last {
+                        Some((bucket, group)) if bucket == row.bucket => group,
+                        _ => {
+                            let group = group_of(row.bucket);
+                            last = Some((row.bucket, group));
+                            group
+                        }
+                    };
+                    folded
+                        .entry((group, row.dimension, row.model_id))
+                        .or_default()
+                        .add(&row.sums);
+                })?;
+            }
+        }
     }
     let mut ids: Vec<i64> = folded.keys().map(|(_, _, id)| *id).collect();
     ids.sort_unstable();

@@ -1,8 +1,10 @@
-//! SQL for the usage rollups: three tables of sums over the ledger, each at several bucket
-//! spans (schema step 4). `usage_rollup` is keyed by runtime and model, `usage_workspace_rollup`
-//! by workspace and model, `usage_agent_rollup` by workspace, agent, runtime and model. The
-//! ledger write calls `replace` in its own transaction; reports call `read_each`; `mismatches`
+//! SQL that keeps the usage rollups: three tables of sums over the ledger, each at several
+//! bucket spans (schema step 5). `usage_rollup` is keyed by runtime and model,
+//! `usage_workspace_rollup` by workspace and model, `usage_agent_rollup` by workspace, agent,
+//! runtime and model. The ledger write calls `replace` in its own transaction; `mismatches`
 //! compares every rollup with a recomputation from the ledger (for `hangar check` and tests).
+
+use std::collections::HashMap;
 
 use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::Row;
@@ -15,6 +17,12 @@ const TICKS_PER_CENT: i64 = 100_000_000;
 
 /// Milliseconds in one minute of `span`.
 const MS_PER_MINUTE: i64 = 60_000;
+
+/// The bucket spans (minutes) each table holds: ascending, each dividing the next.
+pub const RUNTIME_SPANS: &[i64] = &[15, 60, 1440];
+pub const WORKSPACE_SPANS: &[i64] = &[15, 60, 1440];
+/// Agent reports have no per-day grouping: quarters for the window's edge, days for the rest.
+pub const AGENT_SPANS: &[i64] = &[15, 1440];
 
 /// Token counts summed over ledger rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,31 +58,6 @@ pub struct Contribution<'a> {
     pub agent_id: &'a str,
     pub model_id: i64,
     pub instant: i64,
-    pub sums: Sums,
-}
-
-/// Which rollup rows a report reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope<'a> {
-    /// One runtime's rows by model (`usage_rollup`).
-    Runtime(&'a str),
-    /// Every runtime of a workspace, deleted ones included, by runtime and model.
-    RuntimesOfWorkspace(&'a str),
-    /// A workspace's rows by model (`usage_workspace_rollup`).
-    Workspace(&'a str),
-    /// One runtime's rows by agent and model (`usage_agent_rollup`).
-    AgentsOfRuntime(&'a str),
-    /// A workspace's rows by agent and model.
-    AgentsOfWorkspace(&'a str),
-}
-
-/// One rollup row as a report reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollupRow {
-    pub bucket: i64,
-    pub model_id: i64,
-    /// The runtime (`RuntimesOfWorkspace`) or agent (`AgentsOf…`) of the row; `None` otherwise.
-    pub dimension: Option<String>,
     pub sums: Sums,
 }
 
@@ -121,6 +104,12 @@ impl Sums {
         }
     }
 
+    /// `self + o`.
+    fn plus(&self, o: &Sums) -> Sums {
+        self.minus(&Sums::default().minus(o))
+    }
+
+    /// `self − o`.
     fn minus(&self, o: &Sums) -> Sums {
         Sums {
             ledger_rows: self.ledger_rows - o.ledger_rows,
@@ -142,68 +131,30 @@ impl Sums {
     }
 }
 
-impl Scope<'_> {
-    /// The bucket spans (minutes, ascending, each dividing the next) the scope's table holds.
-    pub fn spans(&self) -> &'static [i64] {
-        match self {
-            Scope::Runtime(_) | Scope::RuntimesOfWorkspace(_) => Family::Runtime.spans(),
-            Scope::Workspace(_) => Family::Workspace.spans(),
-            Scope::AgentsOfRuntime(_) | Scope::AgentsOfWorkspace(_) => Family::Agent.spans(),
-        }
-    }
-}
-
-/// Moves a ledger row's share in every rollup from `old` (its previous state, if any) to
-/// `new`, in the caller's transaction. Where both land in the same rollup row only the
-/// difference is written; a row left summing no ledger rows is deleted.
-pub fn replace(tx: &Tx, old: Option<&Contribution>, new: &Contribution) -> DbResult<()> {
+/// Moves each ledger row's share in every rollup from its previous state (if any) to its new
+/// one, in the caller's transaction. Shares landing in the same rollup row are netted first,
+/// each table then gets one multi-row upsert (one statement per report, not one per row), and
+/// rows left summing no ledger rows are deleted.
+pub fn replace(tx: &Tx, changes: &[(Option<Contribution>, Contribution)]) -> DbResult<()> {
     for family in FAMILIES {
-        for &span in family.spans() {
-            let new_key = family.key(new, span);
-            match old.map(|o| (o, family.key(o, span))) {
-                Some((o, old_key)) if old_key == new_key => {
-                    let delta = new.sums.minus(&o.sums);
-                    if !delta.is_zero() {
-                        add(tx, family, &new_key, &delta)?;
-                    }
+        let mut deltas: Vec<(Key, Sums)> = Vec::new();
+        let mut at: HashMap<Key, usize> = HashMap::new();
+        for (old, new) in changes {
+            for &span in family.spans() {
+                if let Some(old) = old {
+                    let undo = Sums::default().minus(&old.sums);
+                    net(&mut deltas, &mut at, family.key(old, span), undo);
                 }
-                Some((o, old_key)) => {
-                    add(tx, family, &old_key, &Sums::default().minus(&o.sums))?;
-                    add(tx, family, &new_key, &new.sums)?;
-                }
-                None => add(tx, family, &new_key, &new.sums)?,
+                net(&mut deltas, &mut at, family.key(new, span), new.sums);
             }
         }
-    }
-    Ok(())
-}
-
-/// Calls `each` for every row of `scope` at `span` minutes with `start <= bucket < end`, in
-/// bucket order.
-pub fn read_each(
-    c: &Conn,
-    scope: Scope,
-    span: i64,
-    start: i64,
-    end: i64,
-    mut each: impl FnMut(RollupRow),
-) -> DbResult<()> {
-    let (sql, id) = match scope {
-        Scope::Runtime(id) => (READ_RUNTIME, id),
-        Scope::RuntimesOfWorkspace(id) => (READ_RUNTIMES_OF_WORKSPACE, id),
-        Scope::Workspace(id) => (READ_WORKSPACE, id),
-        Scope::AgentsOfRuntime(id) => (READ_AGENTS_OF_RUNTIME, id),
-        Scope::AgentsOfWorkspace(id) => (READ_AGENTS_OF_WORKSPACE, id),
-    };
-    let mut stmt = c.raw().prepare_cached(sql)?;
-    let mut rows = stmt.query(rusqlite::params![id, span, start, end])?;
-    while let Some(r) = rows.next()? {
-        each(RollupRow {
-            bucket: r.get(0)?,
-            model_id: r.get(1)?,
-            dimension: r.get(2)?,
-            sums: sums_from(r, 3)?,
-        });
+        deltas.retain(|(_, d)| !d.is_zero());
+        upsert(tx, family, &deltas)?;
+        for (key, delta) in &deltas {
+            if delta.ledger_rows < 0 {
+                delete_if_empty(tx, family, key)?;
+            }
+        }
     }
     Ok(())
 }
@@ -275,10 +226,8 @@ enum Family {
 
 const FAMILIES: [Family; 3] = [Family::Runtime, Family::Workspace, Family::Agent];
 
-/// A rollup row's identity. Every statement binds the same parameters: ?1 workspace,
-/// ?2 runtime, ?3 agent, ?4 span, ?5 bucket, ?6 model, then the sums from ?7; each table's
-/// SQL uses the keys it has.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rollup row's identity; ids a table is not keyed by are left empty (`Family::key`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key<'a> {
     workspace_id: &'a str,
     runtime_id: &'a str,
@@ -291,9 +240,9 @@ struct Key<'a> {
 impl Family {
     fn spans(self) -> &'static [i64] {
         match self {
-            Family::Runtime | Family::Workspace => &[15, 60, 1440],
-            // Agent windows have no per-day grouping: quarters for the edge, days for the rest.
-            Family::Agent => &[15, 1440],
+            Family::Runtime => RUNTIME_SPANS,
+            Family::Workspace => WORKSPACE_SPANS,
+            Family::Agent => AGENT_SPANS,
         }
     }
 
@@ -338,19 +287,26 @@ impl Family {
         }
     }
 
-    fn upsert_sql(self) -> &'static str {
+    /// The key columns of `key` in this table's column order (`key_columns` without the
+    /// workspace of `usage_rollup`, which follows them).
+    fn identity<'k>(self, key: &'k Key) -> Vec<&'k dyn ToSql> {
         match self {
-            Family::Runtime => UPSERT_RUNTIME,
-            Family::Workspace => UPSERT_WORKSPACE,
-            Family::Agent => UPSERT_AGENT,
-        }
-    }
-
-    fn delete_sql(self) -> &'static str {
-        match self {
-            Family::Runtime => DELETE_RUNTIME,
-            Family::Workspace => DELETE_WORKSPACE,
-            Family::Agent => DELETE_AGENT,
+            Family::Runtime => vec![
+                &key.runtime_id,
+                &key.span,
+                &key.bucket,
+                &key.model_id,
+                &key.workspace_id,
+            ],
+            Family::Workspace => vec![&key.workspace_id, &key.span, &key.bucket, &key.model_id],
+            Family::Agent => vec![
+                &key.workspace_id,
+                &key.span,
+                &key.bucket,
+                &key.agent_id,
+                &key.runtime_id,
+                &key.model_id,
+            ],
         }
     }
 
@@ -389,53 +345,88 @@ impl Family {
     }
 }
 
-/// Adds `delta` to the row at `key`, creating it if needed and deleting it once it sums no
-/// ledger rows.
-fn add(tx: &Tx, family: Family, key: &Key, delta: &Sums) -> DbResult<()> {
-    let keys: [&dyn ToSql; 6] = [
-        &key.workspace_id,
-        &key.runtime_id,
-        &key.agent_id,
-        &key.span,
-        &key.bucket,
-        &key.model_id,
-    ];
-    let sums: [&dyn ToSql; 11] = [
-        &delta.ledger_rows,
-        &delta.priced.input,
-        &delta.priced.output,
-        &delta.priced.cache_read,
-        &delta.priced.cache_write,
-        &delta.reported.input,
-        &delta.reported.output,
-        &delta.reported.cache_read,
-        &delta.reported.cache_write,
-        &delta.reported_cents,
-        &delta.reported_subcent,
-    ];
-    let params: Vec<&dyn ToSql> = keys.iter().chain(sums.iter()).copied().collect();
-    let mut upsert = tx.raw().prepare_cached(family.upsert_sql())?;
-    let rows_left: i64 = upsert.query_row(params.as_slice(), |r| r.get(0))?;
-    if rows_left == 0 {
-        let identity: Vec<&dyn ToSql> = match family {
-            Family::Runtime => vec![&key.runtime_id, &key.span, &key.bucket, &key.model_id],
-            Family::Workspace => vec![&key.workspace_id, &key.span, &key.bucket, &key.model_id],
-            Family::Agent => vec![
-                &key.workspace_id,
-                &key.span,
-                &key.bucket,
-                &key.agent_id,
-                &key.runtime_id,
-                &key.model_id,
-            ],
-        };
-        let mut delete = tx.raw().prepare_cached(family.delete_sql())?;
-        delete.execute(identity.as_slice())?;
+/// Adds `sums` to the delta of `key`, appending a new delta for a key not seen yet.
+fn net<'a>(
+    deltas: &mut Vec<(Key<'a>, Sums)>,
+    at: &mut HashMap<Key<'a>, usize>,
+    key: Key<'a>,
+    sums: Sums,
+) {
+    match at.get(&key) {
+        Some(&i) => deltas[i].1 = deltas[i].1.plus(&sums),
+        None => {
+            at.insert(key.clone(), deltas.len());
+            deltas.push((key, sums));
+        }
     }
+}
+
+/// Adds each delta to its row, creating rows as needed, in one statement.
+fn upsert(tx: &Tx, family: Family, deltas: &[(Key, Sums)]) -> DbResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let (table, columns, conflict) = match family {
+        Family::Runtime => (
+            "usage_rollup",
+            "runtime_id, span, bucket, model_id, workspace_id",
+            "runtime_id, span, bucket, model_id",
+        ),
+        Family::Workspace => (
+            "usage_workspace_rollup",
+            "workspace_id, span, bucket, model_id",
+            "workspace_id, span, bucket, model_id",
+        ),
+        Family::Agent => (
+            "usage_agent_rollup",
+            "workspace_id, span, bucket, agent_id, runtime_id, model_id",
+            "workspace_id, span, bucket, agent_id, runtime_id, model_id",
+        ),
+    };
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(deltas.len() * 17);
+    for (key, d) in deltas {
+        params.extend(family.identity(key));
+        params.extend::<[&dyn ToSql; 11]>([
+            &d.ledger_rows,
+            &d.priced.input,
+            &d.priced.output,
+            &d.priced.cache_read,
+            &d.priced.cache_write,
+            &d.reported.input,
+            &d.reported.output,
+            &d.reported.cache_read,
+            &d.reported.cache_write,
+            &d.reported_cents,
+            &d.reported_subcent,
+        ]);
+    }
+    let per_row = params.len() / deltas.len();
+    let row = format!("({})", vec!["?"; per_row].join(", "));
+    let sql = format!(
+        "INSERT INTO {table} ({columns}, {SUM_COLUMNS}) VALUES {}
+         ON CONFLICT ({conflict}) DO UPDATE SET {}",
+        vec![row; deltas.len()].join(", "),
+        ADD_SUMS
+    );
+    tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
     Ok(())
 }
 
-fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
+/// Deletes the row at `key` if it no longer sums any ledger row.
+fn delete_if_empty(tx: &Tx, family: Family, key: &Key) -> DbResult<()> {
+    let sql = match family {
+        Family::Runtime => DELETE_RUNTIME,
+        Family::Workspace => DELETE_WORKSPACE,
+        Family::Agent => DELETE_AGENT,
+    };
+    tx.raw()
+        .prepare_cached(sql)?
+        .execute(family.identity(key).as_slice())?;
+    Ok(())
+}
+
+/// The sums in columns `at..at + 11` (the order of `sum_columns!`).
+pub(super) fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
     Ok(Sums {
         ledger_rows: r.get(at)?,
         priced: TokenSums {
@@ -455,90 +446,27 @@ fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
     })
 }
 
-macro_rules! sum_columns {
-    () => {
-        "ledger_rows, priced_input, priced_output, priced_cache_read, priced_cache_write, \
-         reported_input, reported_output, reported_cache_read, reported_cache_write, \
-         reported_cents, reported_subcent"
-    };
-}
-
-macro_rules! add_sums {
-    () => {
-        "ledger_rows = ledger_rows + excluded.ledger_rows, \
-         priced_input = priced_input + excluded.priced_input, \
-         priced_output = priced_output + excluded.priced_output, \
-         priced_cache_read = priced_cache_read + excluded.priced_cache_read, \
-         priced_cache_write = priced_cache_write + excluded.priced_cache_write, \
-         reported_input = reported_input + excluded.reported_input, \
-         reported_output = reported_output + excluded.reported_output, \
-         reported_cache_read = reported_cache_read + excluded.reported_cache_read, \
-         reported_cache_write = reported_cache_write + excluded.reported_cache_write, \
-         reported_cents = reported_cents + excluded.reported_cents, \
-         reported_subcent = reported_subcent + excluded.reported_subcent \
-         RETURNING ledger_rows"
-    };
-}
-
 const SUM_COLUMNS: &str = sum_columns!();
 
-const UPSERT_RUNTIME: &str = concat!(
-    "INSERT INTO usage_rollup (runtime_id, span, bucket, model_id, workspace_id, ",
-    sum_columns!(),
-    ") VALUES (?2, ?4, ?5, ?6, ?1, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-     ON CONFLICT (runtime_id, span, bucket, model_id) DO UPDATE SET ",
-    add_sums!()
-);
-const UPSERT_WORKSPACE: &str = concat!(
-    "INSERT INTO usage_workspace_rollup (workspace_id, span, bucket, model_id, ",
-    sum_columns!(),
-    ") VALUES (?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-     ON CONFLICT (workspace_id, span, bucket, model_id) DO UPDATE SET ",
-    add_sums!()
-);
-const UPSERT_AGENT: &str = concat!(
-    "INSERT INTO usage_agent_rollup (workspace_id, span, bucket, agent_id, runtime_id, model_id, ",
-    sum_columns!(),
-    ") VALUES (?1, ?4, ?5, ?3, ?2, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-     ON CONFLICT (workspace_id, span, bucket, agent_id, runtime_id, model_id) DO UPDATE SET ",
-    add_sums!()
-);
+const ADD_SUMS: &str = "ledger_rows = ledger_rows + excluded.ledger_rows, \
+     priced_input = priced_input + excluded.priced_input, \
+     priced_output = priced_output + excluded.priced_output, \
+     priced_cache_read = priced_cache_read + excluded.priced_cache_read, \
+     priced_cache_write = priced_cache_write + excluded.priced_cache_write, \
+     reported_input = reported_input + excluded.reported_input, \
+     reported_output = reported_output + excluded.reported_output, \
+     reported_cache_read = reported_cache_read + excluded.reported_cache_read, \
+     reported_cache_write = reported_cache_write + excluded.reported_cache_write, \
+     reported_cents = reported_cents + excluded.reported_cents, \
+     reported_subcent = reported_subcent + excluded.reported_subcent";
 
+// `?5` (the workspace) is bound to keep one parameter list per table; `usage_rollup` is keyed
+// without it.
 const DELETE_RUNTIME: &str = "DELETE FROM usage_rollup
-     WHERE runtime_id = ?1 AND span = ?2 AND bucket = ?3 AND model_id = ?4";
+     WHERE runtime_id = ?1 AND span = ?2 AND bucket = ?3 AND model_id = ?4 AND ledger_rows = 0
+       AND workspace_id = ?5";
 const DELETE_WORKSPACE: &str = "DELETE FROM usage_workspace_rollup
-     WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND model_id = ?4";
+     WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND model_id = ?4 AND ledger_rows = 0";
 const DELETE_AGENT: &str = "DELETE FROM usage_agent_rollup
      WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND agent_id = ?4 AND runtime_id = ?5
-       AND model_id = ?6";
-
-const READ_RUNTIME: &str = concat!(
-    "SELECT bucket, model_id, NULL, ",
-    sum_columns!(),
-    " FROM usage_rollup WHERE runtime_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_RUNTIMES_OF_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, runtime_id, ",
-    sum_columns!(),
-    " FROM usage_rollup WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, NULL, ",
-    sum_columns!(),
-    " FROM usage_workspace_rollup
-     WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket"
-);
-const READ_AGENTS_OF_RUNTIME: &str = concat!(
-    "SELECT bucket, model_id, agent_id, ",
-    sum_columns!(),
-    " FROM usage_agent_rollup WHERE runtime_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4
-     ORDER BY bucket"
-);
-const READ_AGENTS_OF_WORKSPACE: &str = concat!(
-    "SELECT bucket, model_id, agent_id, ",
-    sum_columns!(),
-    " FROM usage_agent_rollup
-     WHERE workspace_id = ?1 AND span = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket"
-);
+       AND model_id = ?6 AND ledger_rows = 0";

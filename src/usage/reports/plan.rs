@@ -1,7 +1,7 @@
 //! Which rollup buckets a report reads: pure functions from a window, a grouping (none, local
 //! day, local hour) and the spans a rollup table holds to a short list of bucket ranges. Each
-//! range lies inside one group (one local day or hour) except at the open tail, which is read
-//! at the finest span, so a report can name a bucket's group from the bucket's start alone.
+//! range lies inside one group (one local day or hour) and says which, so the database can sum
+//! it whole; only the open tail after the laid-out days is read bucket by bucket, in quarters.
 //! The coarsest buckets that fit are chosen: a 90-day window in UTC reads 91 day buckets per
 //! model, not 8,736 quarters.
 
@@ -34,6 +34,9 @@ pub struct Range {
     pub span: i64,
     pub start: i64,
     pub end: i64,
+    /// An instant of the one group every bucket of the range is in (the group's start), or
+    /// `None` when each bucket must be grouped on its own.
+    pub group: Option<i64>,
 }
 
 /// The ranges covering `[since, ∞)` for `grouping` in `tz`, using `spans` (minutes, ascending,
@@ -48,12 +51,12 @@ pub fn ranges(spans: &[i64], grouping: Grouping, tz: Tz, since: i64, now: i64) -
     };
     let mut out = Vec::new();
     for pair in boundaries.windows(2) {
-        tile(pair[0], pair[1], spans, &mut out);
+        tile(pair[0], pair[1], spans, Some(pair[0]), &mut out);
     }
     let last = boundaries.last().copied().unwrap_or(since);
     match grouping {
-        Grouping::Window => tile(last, OPEN, spans, &mut out),
-        _ => tile(last, OPEN, &spans[..1], &mut out),
+        Grouping::Window => tile(last, OPEN, spans, Some(last), &mut out),
+        _ => tile(last, OPEN, &spans[..1], None, &mut out),
     }
     merge(out)
 }
@@ -112,7 +115,7 @@ fn hour_starts(tz: Tz, since: i64, until: i64) -> Vec<i64> {
 /// up to the next span's boundary while a bucket still fits, the coarsest reached as far as it
 /// fits, then finer ones down to `end`. `start` and `end` are multiples of the finest span (or
 /// `end` is `OPEN`).
-fn tile(start: i64, end: i64, spans: &[i64], out: &mut Vec<Range>) {
+fn tile(start: i64, end: i64, spans: &[i64], group: Option<i64>, out: &mut Vec<Range>) {
     if end <= start || spans.is_empty() {
         return;
     }
@@ -128,6 +131,7 @@ fn tile(start: i64, end: i64, spans: &[i64], out: &mut Vec<Range>) {
                 span,
                 start: *at,
                 end: to,
+                group,
             });
             *at = to;
         }
@@ -148,12 +152,14 @@ fn tile(start: i64, end: i64, spans: &[i64], out: &mut Vec<Range>) {
     }
 }
 
-/// Joins neighbouring ranges of one span, so each span is read in as few queries as possible.
+/// Joins neighbouring ranges of one span and one group, so each is read in one query.
 fn merge(ranges: Vec<Range>) -> Vec<Range> {
     let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match out.last_mut() {
-            Some(last) if last.span == r.span && last.end == r.start => last.end = r.end,
+            Some(last) if last.span == r.span && last.end == r.start && last.group == r.group => {
+                last.end = r.end
+            }
             _ => out.push(r),
         }
     }
@@ -193,7 +199,8 @@ mod tests {
     }
 
     /// Every quarter from `since` to `until` is covered exactly once, each range is aligned,
-    /// and every bucket of a range has the group of the range's first bucket.
+    /// every quarter of a grouped range is in the range's group, and every bucket of an
+    /// ungrouped range lies in one group.
     fn check_cover(ranges: &[Range], since: i64, until: i64, group: impl Fn(i64) -> String) {
         let mut q = since;
         for r in ranges {
@@ -204,9 +211,10 @@ mod tests {
                 assert_eq!(r.end % span_ms, 0, "unaligned {r:?}");
             }
             let stop = r.end.min(until);
+            let expected = r.group.map(&group);
             let mut b = r.start;
             while b < stop {
-                let g = group(b);
+                let g = expected.clone().unwrap_or_else(|| group(b));
                 let mut inner = b;
                 while inner < (b + span_ms).min(stop) {
                     assert_eq!(group(inner), g, "bucket {b} of {r:?} spans two groups");
@@ -230,18 +238,20 @@ mod tests {
         let tail = ms("2026-03-12T00:00:00Z");
         assert_eq!(
             got,
-            vec![
-                Range {
+            (0..11)
+                .map(|d| Range {
                     span: 1440,
-                    start: since,
-                    end: tail
-                },
-                Range {
+                    start: since + d * D,
+                    end: since + (d + 1) * D,
+                    group: Some(since + d * D),
+                })
+                .chain([Range {
                     span: 15,
                     start: tail,
-                    end: OPEN
-                }
-            ]
+                    end: OPEN,
+                    group: None,
+                }])
+                .collect::<Vec<_>>()
         );
     }
 
@@ -262,17 +272,20 @@ mod tests {
                 Range {
                     span: 15,
                     start: since,
-                    end: since + 45 * 60_000
+                    end: since + 45 * 60_000,
+                    group: Some(since),
                 },
                 Range {
                     span: 60,
                     start: ms("2026-03-01T19:00:00Z"),
-                    end: ms("2026-03-02T00:00:00Z")
+                    end: ms("2026-03-02T00:00:00Z"),
+                    group: Some(since),
                 },
                 Range {
                     span: 1440,
                     start: ms("2026-03-02T00:00:00Z"),
-                    end: OPEN
+                    end: OPEN,
+                    group: Some(since),
                 },
             ]
         );
@@ -304,7 +317,12 @@ mod tests {
                 check_cover(&got, since, horizon(tz, now) + D, |q| {
                     day_of_quarter(q, tz).to_string()
                 });
-                assert!(got.len() < 100, "{name}: too many ranges ({})", got.len());
+                // At most three ranges a day (quarters, hours, quarters) and the tail.
+                assert!(
+                    got.len() <= 3 * 43 + 1,
+                    "{name}: too many ranges ({})",
+                    got.len()
+                );
             }
         }
     }
@@ -339,13 +357,13 @@ mod tests {
         let mut out = Vec::new();
         let start = ms("2026-01-01T22:45:00Z");
         let end = ms("2026-01-04T01:30:00Z");
-        tile(start, end, SPANS, &mut out);
+        tile(start, end, SPANS, None, &mut out);
         let spans: Vec<i64> = out.iter().map(|r| r.span).collect();
         assert_eq!(spans, vec![15, 60, 1440, 60, 15]);
         assert_eq!(out[2].end - out[2].start, 2 * D);
         check_cover(&out, start, end, |_| String::new());
         let mut empty = Vec::new();
-        tile(start, start, SPANS, &mut empty);
+        tile(start, start, SPANS, None, &mut empty);
         assert!(empty.is_empty());
     }
 }
