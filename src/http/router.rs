@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
     agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    retire, runtimes, squads, tasks, tokens, usage, workspaces,
+    retire, runtimes, squads, tasks, tokens, usage, usage_tasks, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -143,11 +143,13 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "runtimes", _, "usage"] => vec![("GET", r("/api/runtimes/{id}/usage", User, usage::runtime_usage))],
         ["api", "runtimes", _, "usage", "by-agent"] => vec![("GET", r("/api/runtimes/{id}/usage/by-agent", User, usage::runtime_by_agent))],
         ["api", "runtimes", _, "usage", "by-hour"] => vec![("GET", r("/api/runtimes/{id}/usage/by-hour", User, usage::runtime_by_hour))],
+        ["api", "runtimes", _, "usage", "tasks"] => vec![("GET", r("/api/runtimes/{id}/usage/tasks", User, usage_tasks::runtime_tasks))],
         ["api", "runtimes", _, "activity"] => vec![("GET", r("/api/runtimes/{id}/activity", User, usage::runtime_activity))],
         ["api", "workspaces", _, "usage", "daily"] => vec![("GET", r("/api/workspaces/{ws}/usage/daily", User, usage::workspace_daily))],
         ["api", "workspaces", _, "usage", "summary"] => vec![("GET", r("/api/workspaces/{ws}/usage/summary", User, usage::workspace_summary))],
         ["api", "workspaces", _, "usage", "by-runtime"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-runtime", User, usage::workspace_by_runtime))],
         ["api", "workspaces", _, "usage", "by-agent"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-agent", User, usage::workspace_by_agent))],
+        ["api", "workspaces", _, "usage", "tasks"] => vec![("GET", r("/api/workspaces/{ws}/usage/tasks", User, usage_tasks::workspace_tasks))],
         ["api", "daemon", "tasks", _, "usage"] => vec![("POST", r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report))],
         _ => return None,
     })

@@ -134,3 +134,169 @@ pub fn ms(text: &str) -> i64 {
         .expect("RFC 3339 in a test")
         .timestamp_millis()
 }
+
+/// SplitMix64: a tiny seeded generator, so every run replays the same ledger.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// (provider, model) pairs of the random ledgers: priced models, one model name under two
+/// providers (workspace reports merge them), a name that needs normalising, and an unknown one.
+pub const RANDOM_MODELS: &[(&str, &str)] = &[
+    ("claude", "claude-opus-5"),
+    ("claude", "claude-sonnet-5"),
+    ("openrouter", "claude-sonnet-5"),
+    ("claude", "claude-haiku-4-5"),
+    ("codex", "openai/gpt-5-2025-08-07"),
+    ("acme", "unknown-model"),
+];
+
+/// The zones the random-ledger tests view reports in: whole hours, :45, and DST.
+pub const RANDOM_ZONES: &[&str] = &["UTC", "Asia/Kathmandu", "America/New_York"];
+
+/// The runtimes and agents a random ledger was written for.
+pub struct RandomLedger {
+    pub runtimes: Vec<String>,
+    /// (agent, its runtime)
+    pub agents: Vec<(String, String)>,
+    pub rows: usize,
+}
+
+/// Writes `rows` random ledger rows of workspace `ws` straight into `task_usage` (instants in
+/// the 40 days before the server's clock, a fifth of them within a millisecond of a local
+/// midnight in one of `RANDOM_ZONES`; some with reported costs, a few all zero), then rebuilds
+/// the rollups through the library, as a bulk load does.
+pub fn random_ledger(
+    s: &TestServer,
+    ws: &str,
+    owner_id: &str,
+    seed: u64,
+    rows: usize,
+) -> RandomLedger {
+    let mut rng = Rng(seed);
+    let runtimes: Vec<String> = RANDOM_ZONES
+        .iter()
+        .map(|tz| runtime(s, ws, owner_id, "claude", tz))
+        .collect();
+    let agents: Vec<(String, String)> = runtimes
+        .iter()
+        .flat_map(|rt| {
+            [agent(s, ws, rt, owner_id), agent(s, ws, rt, owner_id)].map(|a| (a, rt.clone()))
+        })
+        .collect();
+    let tasks: Vec<(String, usize)> = (0..rows / 3 + 1)
+        .map(|_| {
+            (
+                hangar::ids::new_id(),
+                rng.below(agents.len() as u64) as usize,
+            )
+        })
+        .collect();
+    let now = s.now().timestamp_millis();
+    let mut c = sql(s);
+    let tx = c.transaction().expect("begin");
+    let mut written = 0;
+    while written < rows {
+        let (task, a) = rng.pick(&tasks).clone();
+        let (agent_id, runtime_id) = &agents[a];
+        let (provider, model) = *rng.pick(RANDOM_MODELS);
+        let instant = random_instant(&mut rng, now);
+        let zero = rng.chance(3);
+        let count = |rng: &mut Rng, max: u64| if zero { 0 } else { rng.below(max) as i64 };
+        let tokens = [
+            count(&mut rng, 2_000_000),
+            count(&mut rng, 200_000),
+            count(&mut rng, 1_000_000),
+            count(&mut rng, 50_000),
+        ];
+        let cost = (!zero && rng.chance(30)).then(|| rng.below(2_000_000_000) as i64);
+        let inserted = tx
+            .execute(
+                "INSERT INTO task_usage (task_id, provider, model, workspace_id, runtime_id,
+                     agent_id, input_tokens, output_tokens, cache_read_tokens,
+                     cache_write_tokens, cost_ticks, occurred_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12)
+                 ON CONFLICT (task_id, provider, model) DO NOTHING",
+                params![
+                    task, provider, model, ws, runtime_id, agent_id, tokens[0], tokens[1],
+                    tokens[2], tokens[3], cost, instant
+                ],
+            )
+            .expect("insert ledger row");
+        written += inserted;
+    }
+    tx.commit().expect("commit");
+    rebuild_rollups(s);
+    RandomLedger {
+        runtimes,
+        agents,
+        rows,
+    }
+}
+
+/// Recomputes every rollup from the ledger through the library (after writing the ledger
+/// with plain SQL, as a bulk load does).
+pub fn rebuild_rollups(s: &TestServer) {
+    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
+        .expect("open the database");
+    db.write_tx(hangar::db::usage::rollup::rebuild)
+        .expect("rebuild rollups");
+}
+
+/// Writes one ledger row per (model, instant, input tokens) for the agent and runtime of
+/// `rig`, each of a task of its own, provider `claude`, then rebuilds the rollups.
+pub fn put(s: &TestServer, ws: &str, rig: &Rig, rows: &[(&str, &str, i64)]) {
+    let c = sql(s);
+    for (model, instant, input) in rows {
+        c.execute(
+            "INSERT INTO task_usage (task_id, provider, model, workspace_id, runtime_id,
+                 agent_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                 cost_ticks, occurred_at, created_at, updated_at)
+             VALUES (?1, 'claude', ?2, ?3, ?4, ?5, ?6, 0, 0, 0, NULL, ?7, ?7, ?7)",
+            params![
+                hangar::ids::new_id(),
+                model,
+                ws,
+                rig.runtime,
+                rig.agent,
+                input,
+                ms(instant)
+            ],
+        )
+        .expect("insert ledger row");
+    }
+    rebuild_rollups(s);
+}
+
+/// An instant in the 40 days before `now`: any millisecond, or one within a millisecond of a
+/// local midnight in one of `RANDOM_ZONES`.
+fn random_instant(rng: &mut Rng, now: i64) -> i64 {
+    let any = now - rng.below(40 * 86_400_000) as i64;
+    if !rng.chance(20) {
+        return any;
+    }
+    let tz: chrono_tz::Tz = rng.pick(RANDOM_ZONES).parse().expect("zone");
+    let date = hangar::usage::window::local_date(hangar::usage::window::instant_of_ms(any), tz);
+    let midnight = hangar::usage::window::start_of_local_day(tz, date).timestamp_millis();
+    midnight + rng.below(3) as i64 - 1
+}
