@@ -157,7 +157,7 @@ fn concurrent_claims_hand_out_each_task_exactly_once() {
     println!(
         "claims: {} requests ({} tasks) by {THREADS} threads in {:.2}s = {:.0} claims/s; \
          latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; successful claims p99 {:.2} ms \
-         (debug build)",
+         ({} build)",
         claims.len(),
         TASKS,
         elapsed.as_secs_f64(),
@@ -166,5 +166,10 @@ fn concurrent_claims_hand_out_each_task_exactly_once() {
         ms(percentile(&all, 99.0)),
         ms(*all.last().expect("claims")),
         ms(percentile(&winning, 99.0)),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
     );
 }

@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use chrono_tz::Tz;
-use common::ledger::{random_ledger, rebuild_rollups, sql, RANDOM_ZONES};
+use common::ledger::{random_ledger, sql, RANDOM_ZONES};
 use common::{TestServer, World};
 use hangar::check::{run_all, Outcome};
 use hangar::db::{Db, OpenMode};
@@ -163,16 +163,18 @@ fn a_corrupted_rollup_row_is_reported_by_check() {
     let day = chrono::DateTime::parse_from_rfc3339("2026-11-19T00:00:00Z")
         .unwrap()
         .timestamp_millis();
-    let changed = sql(&s)
-        .execute(
-            "UPDATE usage_workspace_rollup SET priced_input = priced_input + 1
-             WHERE workspace_id = ?1 AND span = 1440 AND bucket = ?2
-               AND model_id = (SELECT MIN(model_id) FROM usage_workspace_rollup
-                               WHERE workspace_id = ?1 AND span = 1440 AND bucket = ?2)",
-            rusqlite::params![s.ws, day],
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    let nudge = |by: i64| {
+        sql(&s)
+            .execute(
+                "UPDATE usage_workspace_rollup SET priced_input = priced_input + ?3
+                 WHERE workspace_id = ?1 AND span = 1440 AND bucket = ?2
+                   AND model_id = (SELECT MIN(model_id) FROM usage_workspace_rollup
+                                   WHERE workspace_id = ?1 AND span = 1440 AND bucket = ?2)",
+                rusqlite::params![s.ws, day, by],
+            )
+            .unwrap()
+    };
+    assert_eq!(nudge(1), 1);
     let found = outcomes(&s);
     // The stored row is both wrong and stale.
     assert_eq!(
@@ -210,7 +212,7 @@ fn a_corrupted_rollup_row_is_reported_by_check() {
     let summary = format!("2 of {} checks failed", hangar::check::CHECKS.len());
     assert!(stdout.contains(&summary), "{stdout}");
 
-    rebuild_rollups(&s);
+    assert_eq!(nudge(-1), 1);
     let out = hangar(&s.db_path());
     assert!(
         out.status.success(),

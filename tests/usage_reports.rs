@@ -741,3 +741,45 @@ fn pricing_shows_the_table_in_force() {
         "{err}"
     );
 }
+
+#[test]
+fn keep_alive_clients_get_large_answers_without_a_delayed_ack_stall() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let (s, w) = start();
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let stream = std::net::TcpStream::connect(&addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut took = Vec::new();
+    for _ in 0..9 {
+        let started = std::time::Instant::now();
+        // The price table is ~5 KiB: head and body used to leave in two writes, and Nagle held
+        // the body until the client's delayed ACK, 40 ms later.
+        let request = format!(
+            "GET /api/pricing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+            w.member
+        );
+        writer.write_all(request.as_bytes()).unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        assert!(body.len() > 4096, "{}", body.len());
+        took.push(started.elapsed());
+    }
+    took.sort();
+    assert!(
+        took[4] < std::time::Duration::from_millis(30),
+        "median {:?} of {took:?}",
+        took[4]
+    );
+}

@@ -8,6 +8,8 @@ pub mod healthz;
 pub mod heartbeat;
 pub mod load;
 pub mod server;
+pub mod usage;
+pub mod usage_world;
 
 use std::path::PathBuf;
 
@@ -31,6 +33,11 @@ pub const BENCHES: &[Bench] = &[
         "heartbeat",
         "POST /api/daemon/heartbeat (4 runtimes each), 4 keep-alive daemons",
         heartbeat::run,
+    ),
+    (
+        "usage",
+        "usage reports on a seeded world (100k rows; large: 1M and 10M) and ingest over HTTP",
+        usage::run,
     ),
 ];
 

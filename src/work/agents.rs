@@ -21,7 +21,6 @@ pub struct NewAgent {
 }
 
 /// A validated patch: `None` leaves a field as it is.
-#[derive(Default)]
 pub struct AgentChanges {
     pub name: Option<String>,
     pub description: Option<String>,

@@ -28,7 +28,6 @@ pub struct NewAutopilot {
 }
 
 /// A validated patch: `None` leaves a field as it is.
-#[derive(Default)]
 pub struct AutopilotChanges {
     pub name: Option<String>,
     pub prompt: Option<String>,

@@ -21,7 +21,6 @@ pub struct NewSquad {
 }
 
 /// A validated patch: `None` leaves a field as it is.
-#[derive(Default)]
 pub struct SquadChanges {
     pub name: Option<String>,
     pub leader_agent_id: Option<String>,

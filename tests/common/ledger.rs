@@ -2,6 +2,8 @@
 //! do not depend on the registry and work endpoints), a usage report helper, and the rollup
 //! recomputation check.
 
+use hangar::db::usage::rollup::{self, Contribution, Sums};
+use hangar::db::usage::{self as ledger_db, LedgerRow};
 use rusqlite::params;
 use serde_json::{json, Value};
 
@@ -179,13 +181,13 @@ pub struct RandomLedger {
     pub runtimes: Vec<String>,
     /// (agent, its runtime)
     pub agents: Vec<(String, String)>,
+    /// Rows written (drawn rows repeating a (task, provider, model) are skipped).
     pub rows: usize,
 }
 
-/// Writes `rows` random ledger rows of workspace `ws` straight into `task_usage` (instants in
-/// the 40 days before the server's clock, a fifth of them within a millisecond of a local
-/// midnight in one of `RANDOM_ZONES`; some with reported costs, a few all zero), then rebuilds
-/// the rollups through the library, as a bulk load does.
+/// Writes `rows` random ledger rows of workspace `ws` with `write_rows` (instants in the 40
+/// days before the server's clock, a fifth of them within a millisecond of a local midnight in
+/// one of `RANDOM_ZONES`; some with reported costs, a few all zero).
 pub fn random_ledger(
     s: &TestServer,
     ws: &str,
@@ -213,40 +215,39 @@ pub fn random_ledger(
         })
         .collect();
     let now = s.now().timestamp_millis();
-    let mut c = sql(s);
-    let tx = c.transaction().expect("begin");
-    let mut written = 0;
-    while written < rows {
+    let mut ledger = Vec::with_capacity(rows);
+    for _ in 0..rows {
         let (task, a) = rng.pick(&tasks).clone();
         let (agent_id, runtime_id) = &agents[a];
         let (provider, model) = *rng.pick(RANDOM_MODELS);
         let instant = random_instant(&mut rng, now);
         let zero = rng.chance(3);
-        let count = |rng: &mut Rng, max: u64| if zero { 0 } else { rng.below(max) as i64 };
+        let mut count = |max: u64| if zero { 0 } else { rng.below(max) as i64 };
         let tokens = [
-            count(&mut rng, 2_000_000),
-            count(&mut rng, 200_000),
-            count(&mut rng, 1_000_000),
-            count(&mut rng, 50_000),
+            count(2_000_000),
+            count(200_000),
+            count(1_000_000),
+            count(50_000),
         ];
         let cost = (!zero && rng.chance(30)).then(|| rng.below(2_000_000_000) as i64);
-        let inserted = tx
-            .execute(
-                "INSERT INTO task_usage (task_id, provider, model, workspace_id, runtime_id,
-                     agent_id, input_tokens, output_tokens, cache_read_tokens,
-                     cache_write_tokens, cost_ticks, occurred_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12)
-                 ON CONFLICT (task_id, provider, model) DO NOTHING",
-                params![
-                    task, provider, model, ws, runtime_id, agent_id, tokens[0], tokens[1],
-                    tokens[2], tokens[3], cost, instant
-                ],
-            )
-            .expect("insert ledger row");
-        written += inserted;
+        ledger.push(LedgerRow {
+            task_id: task,
+            provider: provider.into(),
+            model: model.into(),
+            workspace_id: ws.into(),
+            runtime_id: runtime_id.clone(),
+            agent_id: agent_id.clone(),
+            input_tokens: tokens[0],
+            output_tokens: tokens[1],
+            cache_read_tokens: tokens[2],
+            cache_write_tokens: tokens[3],
+            cost_ticks: cost,
+            occurred_at: instant,
+            created_at: instant,
+            updated_at: instant,
+        });
     }
-    tx.commit().expect("commit");
-    rebuild_rollups(s);
+    let rows = write_rows(s, ledger);
     RandomLedger {
         runtimes,
         agents,
@@ -254,38 +255,59 @@ pub fn random_ledger(
     }
 }
 
-/// Recomputes every rollup from the ledger through the library (after writing the ledger
-/// with plain SQL, as a bulk load does).
-pub fn rebuild_rollups(s: &TestServer) {
+/// Writes `rows` to the ledger and its rollups through the library, as the ingest does (a
+/// bulk load, as the usage benchmark writes its world); a row whose (task, provider, model)
+/// is already there is skipped. Returns the rows written.
+pub fn write_rows(s: &TestServer, rows: Vec<LedgerRow>) -> usize {
     let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
         .expect("open the database");
-    db.write_tx(hangar::db::usage::rollup::rebuild)
-        .expect("rebuild rollups");
+    db.write_tx(|tx| {
+        let mut written = 0;
+        for row in &rows {
+            if ledger_db::get(tx, &row.task_id, &row.provider, &row.model)?.is_some() {
+                continue;
+            }
+            let model_id = ledger_db::model_id(tx, &row.provider, &row.model)?;
+            ledger_db::upsert(tx, row)?;
+            let share = Contribution {
+                workspace_id: &row.workspace_id,
+                runtime_id: &row.runtime_id,
+                agent_id: &row.agent_id,
+                model_id,
+                instant: row.occurred_at,
+                sums: Sums::of_row(row),
+            };
+            rollup::replace(tx, None, &share)?;
+            written += 1;
+        }
+        Ok::<_, hangar::db::DbError>(written)
+    })
+    .expect("write ledger rows")
 }
 
 /// Writes one ledger row per (model, instant, input tokens) for the agent and runtime of
-/// `rig`, each of a task of its own, provider `claude`, then rebuilds the rollups.
+/// `rig`, each of a task of its own, provider `claude`.
 pub fn put(s: &TestServer, ws: &str, rig: &Rig, rows: &[(&str, &str, i64)]) {
-    let c = sql(s);
-    for (model, instant, input) in rows {
-        c.execute(
-            "INSERT INTO task_usage (task_id, provider, model, workspace_id, runtime_id,
-                 agent_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                 cost_ticks, occurred_at, created_at, updated_at)
-             VALUES (?1, 'claude', ?2, ?3, ?4, ?5, ?6, 0, 0, 0, NULL, ?7, ?7, ?7)",
-            params![
-                hangar::ids::new_id(),
-                model,
-                ws,
-                rig.runtime,
-                rig.agent,
-                input,
-                ms(instant)
-            ],
-        )
-        .expect("insert ledger row");
-    }
-    rebuild_rollups(s);
+    let rows = rows
+        .iter()
+        .map(|(model, instant, input)| LedgerRow {
+            task_id: hangar::ids::new_id(),
+            provider: "claude".into(),
+            model: model.to_string(),
+            workspace_id: ws.into(),
+            runtime_id: rig.runtime.clone(),
+            agent_id: rig.agent.clone(),
+            input_tokens: *input,
+            output_tokens: 0,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            cost_ticks: None,
+            occurred_at: ms(instant),
+            created_at: ms(instant),
+            updated_at: ms(instant),
+        })
+        .collect();
+    write_rows(s, rows);
 }
 
 /// An instant in the 40 days before `now`: any millisecond, or one within a millisecond of a

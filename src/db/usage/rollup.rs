@@ -2,8 +2,7 @@
 //! spans (schema step 4). `usage_rollup` is keyed by runtime and model, `usage_workspace_rollup`
 //! by workspace and model, `usage_agent_rollup` by workspace, agent, runtime and model. The
 //! ledger write calls `replace` in its own transaction; reports call `read_each`; `mismatches`
-//! and `rebuild` recompute every rollup from the ledger (for `hangar check`, tests and bulk
-//! loads).
+//! compares every rollup with a recomputation from the ledger (for `hangar check` and tests).
 
 use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::Row;
@@ -250,30 +249,21 @@ pub fn mismatches(c: &Conn) -> DbResult<Vec<String>> {
     Ok(out)
 }
 
-/// Recomputes every rollup from the ledger, replacing what was there (bulk loads write the
-/// ledger alone, then call this once).
-pub fn rebuild(tx: &Tx) -> DbResult<()> {
-    tx.raw().execute(
-        "INSERT INTO usage_model (provider, model)
-         SELECT DISTINCT provider, model FROM task_usage WHERE true
-         ON CONFLICT (provider, model) DO NOTHING",
-        [],
-    )?;
-    for family in FAMILIES {
-        tx.raw()
-            .execute(&format!("DELETE FROM {}", family.table()), [])?;
-        let sql = format!(
-            "INSERT INTO {} ({}, {SUM_COLUMNS}) {}",
-            family.table(),
-            family.key_columns(),
-            family.recompute_sql()
-        );
-        let mut stmt = tx.raw().prepare(&sql)?;
-        for &span in family.spans() {
-            stmt.execute([span])?;
-        }
+/// Row counts of the ledger and each rollup table, for benchmarks and operators.
+pub fn table_rows(c: &Conn) -> DbResult<Vec<(&'static str, i64)>> {
+    let mut out = Vec::new();
+    for table in [
+        "task_usage",
+        "usage_rollup",
+        "usage_workspace_rollup",
+        "usage_agent_rollup",
+    ] {
+        let n = c
+            .raw()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        out.push((table, n));
     }
-    Ok(())
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
