@@ -236,3 +236,5 @@ CREATE TABLE usage_agent_rollup (
 CREATE INDEX usage_agent_rollup_by_runtime ON usage_agent_rollup(runtime_id, span, bucket);
 -- The activity report counts a runtime's started tasks by local hour.
 CREATE INDEX task_by_runtime_started ON task(runtime_id, started_at);
+-- step 6: drill-down reads a workspace's ledger rows by instant
+CREATE INDEX task_usage_by_workspace_time ON task_usage(workspace_id, occurred_at);

@@ -35,6 +35,11 @@ pub const CHECKS: &[Check] = &[
         "every usage rollup equals the ledger recomputed",
         crate::db::usage::rollup::mismatches,
     ),
+    (
+        "usage views agree with the ledger in ticks (30 days; UTC, Asia/Kathmandu, \
+         America/New_York)",
+        crate::usage::agreement::disagreements,
+    ),
 ];
 
 /// What one check found.

@@ -1,6 +1,8 @@
 //! SQL for the usage ledger (`task_usage`), its interned model names (`usage_model`), the task
-//! facts an ingest needs, and the started-task counts of the activity report. The rollups live
-//! in `rollup` (kept by delta, checked against the ledger) and `reads` (what reports read).
+//! facts an ingest needs, the ledger rows a drill-down lists (and which workspaces and
+//! runtimes have any, for `hangar check`), and the started-task counts of the activity report.
+//! The rollups live in `rollup` (kept by delta, checked against the ledger) and `reads` (what
+//! reports read).
 
 /// The sum columns every rollup table has, in this order.
 macro_rules! sum_columns {
@@ -148,6 +150,67 @@ pub fn rows_for_task(c: &Conn, task_id: &str) -> DbResult<Vec<LedgerRow>> {
         format!("SELECT {COLUMNS} FROM task_usage WHERE task_id = ?1 ORDER BY provider, model");
     let mut stmt = c.raw().prepare_cached(&sql)?;
     let rows = stmt.query_map([task_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Which ledger rows a drill-down lists: one workspace's, optionally narrowed to a runtime, an
+/// agent, a provider and a model name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerFilter<'a> {
+    pub workspace_id: &'a str,
+    pub runtime_id: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub provider: Option<&'a str>,
+    pub model: Option<&'a str>,
+}
+
+/// The rows of `filter` with `start <= occurred_at < end`, oldest first, then by task,
+/// provider and model.
+pub fn rows_between(
+    c: &Conn,
+    filter: &LedgerFilter,
+    start: i64,
+    end: i64,
+) -> DbResult<Vec<LedgerRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM task_usage
+         WHERE workspace_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
+           AND (?4 IS NULL OR runtime_id = ?4) AND (?5 IS NULL OR agent_id = ?5)
+           AND (?6 IS NULL OR provider = ?6) AND (?7 IS NULL OR model = ?7)
+         ORDER BY occurred_at, task_id, provider, model"
+    );
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            filter.workspace_id,
+            start,
+            end,
+            filter.runtime_id,
+            filter.agent_id,
+            filter.provider,
+            filter.model
+        ],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every workspace with ledger rows, with the instant of its latest row.
+pub fn workspaces_with_usage(c: &Conn) -> DbResult<Vec<(String, i64)>> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT workspace_id, MAX(occurred_at) FROM task_usage
+         GROUP BY workspace_id ORDER BY workspace_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The runtimes a workspace's ledger rows name (deleted runtimes too), sorted.
+pub fn runtimes_with_usage(c: &Conn, workspace_id: &str) -> DbResult<Vec<String>> {
+    let mut stmt = c.raw().prepare_cached(
+        "SELECT DISTINCT runtime_id FROM task_usage WHERE workspace_id = ?1 ORDER BY runtime_id",
+    )?;
+    let rows = stmt.query_map([workspace_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

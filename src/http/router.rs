@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
     agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    retire, runtimes, squads, tasks, tokens, usage, workspaces,
+    retire, runtimes, squads, tasks, tokens, usage, usage_tasks, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -163,11 +163,13 @@ const ENDPOINTS: &[(&str, Route)] = &[
     ("GET",    r("/api/runtimes/{id}/usage",                  User,   usage::runtime_usage)),
     ("GET",    r("/api/runtimes/{id}/usage/by-agent",         User,   usage::runtime_by_agent)),
     ("GET",    r("/api/runtimes/{id}/usage/by-hour",          User,   usage::runtime_by_hour)),
+    ("GET",    r("/api/runtimes/{id}/usage/tasks",            User,   usage_tasks::runtime_tasks)),
     ("GET",    r("/api/runtimes/{id}/activity",               User,   usage::runtime_activity)),
     ("GET",    r("/api/workspaces/{ws}/usage/daily",          User,   usage::workspace_daily)),
     ("GET",    r("/api/workspaces/{ws}/usage/summary",        User,   usage::workspace_summary)),
     ("GET",    r("/api/workspaces/{ws}/usage/by-runtime",     User,   usage::workspace_by_runtime)),
     ("GET",    r("/api/workspaces/{ws}/usage/by-agent",       User,   usage::workspace_by_agent)),
+    ("GET",    r("/api/workspaces/{ws}/usage/tasks",          User,   usage_tasks::workspace_tasks)),
 ];
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! text, `null` as an empty field; fields holding a comma, quote, CR or LF are quoted with
 //! inner quotes doubled; every record ends with CRLF. The header comes from serialising
 //! `T::default()`, so an empty report still names its columns, and CSV can never drift from the
-//! JSON shape.
+//! JSON shape. `parse` reads such text back (for `hangar check`).
 
 use std::fmt;
 
@@ -20,6 +20,41 @@ pub fn to_csv<T: Serialize + Default>(rows: &[T]) -> Result<String, String> {
         push_record(&mut out, fields(row)?.into_iter().map(|(_, v)| cell(&v)));
     }
     Ok(out)
+}
+
+/// Reads CSV as `to_csv` writes it (RFC 4180, CRLF or LF line ends) back into records of
+/// fields; `hangar check` uses it to compare an export with the rows it came from.
+pub fn parse(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut records = Vec::new();
+    let (mut record, mut field) = (Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(ch) = chars.next() {
+        match (quoted, ch) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, other) => field.push(other),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, other) => field.push(other),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".to_string());
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
 }
 
 /// One field as CSV text before quoting.
@@ -113,6 +148,35 @@ mod tests {
             to_csv(&rows).unwrap(),
             "zeta,alpha,count,flag\r\nplain,0.5,12,true\r\n\"a,b \"\"c\"\"\nd\",,-3,false\r\n"
         );
+    }
+
+    #[test]
+    fn parse_reads_back_what_to_csv_writes() {
+        let rows = [
+            Row {
+                zeta: "a,b \"c\"\r\nd".into(),
+                alpha: None,
+                count: -3,
+                flag: false,
+            },
+            Row {
+                zeta: String::new(),
+                alpha: Some(1.25),
+                count: 0,
+                flag: true,
+            },
+        ];
+        let text = to_csv(&rows).unwrap();
+        let got = parse(&text).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                vec!["zeta", "alpha", "count", "flag"],
+                vec!["a,b \"c\"\r\nd", "", "-3", "false"],
+                vec!["", "1.25", "0", "true"],
+            ]
+        );
+        assert!(parse("\"open").is_err());
     }
 
     #[test]

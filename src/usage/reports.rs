@@ -4,6 +4,8 @@
 //! reported costs plus table prices for the rest, unknown models as unpriced tokens — and sorts
 //! as the contract says. Amounts stay exact in ticks; rounding happens at rendering.
 
+pub mod calendar;
+pub mod drill;
 pub mod plan;
 
 use std::collections::HashMap;
@@ -19,6 +21,7 @@ use crate::db::{Conn, DbResult};
 use crate::usage::money::Ticks;
 use crate::usage::pricing::{Price, PriceTable};
 use crate::usage::window::{day_of_quarter, hour_of_quarter};
+use calendar::DayBuckets;
 use plan::Grouping;
 
 /// What every report needs besides its scope: prices, viewing zone, window start and now.
@@ -98,7 +101,7 @@ impl Totals {
     }
 
     /// Rows whose tokens and cost are all zero are left out of reports.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.input_tokens == 0
             && self.output_tokens == 0
             && self.cache_read_tokens == 0
@@ -139,7 +142,8 @@ impl Totals {
         t
     }
 
-    fn add(&mut self, o: &Totals) {
+    /// Adds `o`'s sums: exact, so a sum of rows equals the row of their union in ticks.
+    pub fn add(&mut self, o: &Totals) {
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
         self.cache_read_tokens += o.cache_read_tokens;
@@ -153,24 +157,37 @@ impl Totals {
 
 /// `GET /api/runtimes/{id}/usage`: by (local date, provider, model), newest date first.
 pub fn runtime_daily(c: &Conn, view: View, runtime_id: &str) -> DbResult<Vec<RuntimeDay>> {
+    runtime_days(c, view, runtime_id, DayBuckets::default())
+}
+
+/// The runtime usage report with `days`' cut and buckets: by (first local date of the bucket,
+/// provider, model), newest first.
+pub fn runtime_days(
+    c: &Conn,
+    view: View,
+    runtime_id: &str,
+    days: DayBuckets,
+) -> DbResult<Vec<RuntimeDay>> {
     let tz = view.tz;
     let parts = priced_parts(
         c,
         view,
         Scope::Runtime(runtime_id),
         Grouping::LocalDay,
-        |b| day_of_quarter(b, tz),
+        |b| days.bucket_of(day_of_quarter(b, tz)),
     )?;
     let mut rows: Vec<RuntimeDay> = parts
         .into_iter()
-        .map(|p| RuntimeDay {
-            date: p.group,
-            cache_savings: p
-                .price
-                .map(|price| p.totals.cache_read_tokens * (price.input - price.cache_read)),
-            provider: p.provider,
-            model: p.model,
-            totals: p.totals,
+        .filter_map(|p| {
+            Some(RuntimeDay {
+                date: p.group?,
+                cache_savings: p
+                    .price
+                    .map(|price| p.totals.cache_read_tokens * (price.input - price.cache_read)),
+                provider: p.provider,
+                model: p.model,
+                totals: p.totals,
+            })
         })
         .filter(|r| !r.totals.is_empty())
         .collect();
@@ -245,21 +262,34 @@ pub fn activity(
 
 /// `GET /api/workspaces/{ws}/usage/daily`: by (local date, model), newest date first.
 pub fn workspace_daily(c: &Conn, view: View, workspace_id: &str) -> DbResult<Vec<DayModel>> {
+    workspace_days(c, view, workspace_id, DayBuckets::default())
+}
+
+/// The workspace daily report with `days`' cut and buckets: by (first local date of the
+/// bucket, model), newest first.
+pub fn workspace_days(
+    c: &Conn,
+    view: View,
+    workspace_id: &str,
+    days: DayBuckets,
+) -> DbResult<Vec<DayModel>> {
     let tz = view.tz;
     let parts = priced_parts(
         c,
         view,
         Scope::Workspace(workspace_id),
         Grouping::LocalDay,
-        |b| day_of_quarter(b, tz),
+        |b| days.bucket_of(day_of_quarter(b, tz)),
     )?;
     let merged = merge_by(parts, |p| (p.group, p.model.clone()));
     let mut rows: Vec<DayModel> = merged
         .into_iter()
-        .map(|((date, model), totals)| DayModel {
-            date,
-            model,
-            totals,
+        .filter_map(|((date, model), totals)| {
+            Some(DayModel {
+                date: date?,
+                model,
+                totals,
+            })
         })
         .collect();
     rows.sort_by(|a, b| (b.date, &a.model).cmp(&(a.date, &b.model)));

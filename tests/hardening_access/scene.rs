@@ -498,10 +498,12 @@ pub fn rows() -> Vec<Row> {
         row("GET", "/api/runtimes/{id}/usage", "",                [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/runtimes/{id}/usage/by-agent", "",       [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/runtimes/{id}/usage/by-hour", "",        [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+        row("GET", "/api/runtimes/{id}/usage/tasks", "",          [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/runtimes/{id}/activity", "",             [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/daily", "",        [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/summary", "",      [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/by-runtime", "",   [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/by-agent", "",     [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+        row("GET", "/api/workspaces/{ws}/usage/tasks", "",        [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
     ]
 }

@@ -16,6 +16,7 @@ pub mod squads;
 pub mod tasks;
 pub mod tokens;
 pub mod usage;
+pub mod usage_tasks;
 pub mod workspaces;
 
 use crate::auth::Caller;

@@ -1,9 +1,12 @@
-//! Usage reports (API.md §5) and `GET /api/pricing`. Each handler checks the path id and
-//! membership, resolves the viewing zone (`?tz=` → user → runtime → UTC) and `days`, runs the
-//! report and answers JSON — or CSV with `?format=csv` — with `X-Hangar-Timezone` and
-//! `X-Hangar-Days`. Wire rows are serialised straight to text so fields keep the contract's
-//! order.
+//! Usage reports (API.md §5) and `GET /api/pricing`. Each handler checks the path id, parses
+//! its query (400s before any lookup), checks membership, resolves the viewing zone (`?tz=` →
+//! user → runtime → UTC) and its period (`days`, or `since..until` on the daily reports), runs
+//! the report and hands the rows to `respond`, the one place that states a report's terms:
+//! zone, days, local-date window and price-table version as headers on every answer, and in
+//! an envelope for JSON with `?envelope=1`. Wire rows are serialised straight to text so
+//! fields keep the contract's order.
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -15,101 +18,11 @@ use crate::error::ApiError;
 use crate::http::api::user_id;
 use crate::http::request::Req;
 use crate::http::response::Reply;
-use crate::usage::money::ticks_to_usd;
-use crate::usage::reports::{self, Totals, View};
-use crate::usage::window::{
-    instant_of_ms, ms_of_instant, parse_days, resolve_zone, runtime_since, workspace_since,
-};
-use crate::usage::{csv, money::Ticks};
-
-#[derive(Serialize, Default)]
-struct RuntimeDayRow {
-    runtime_id: String,
-    date: String,
-    provider: String,
-    model: String,
-    input_tokens: i128,
-    output_tokens: i128,
-    cache_read_tokens: i128,
-    cache_write_tokens: i128,
-    cost_usd: Option<f64>,
-    cache_savings_usd: Option<f64>,
-    unpriced_tokens: i128,
-}
-
-#[derive(Serialize, Default)]
-struct RuntimeAgentRow {
-    agent_id: String,
-    provider: String,
-    model: String,
-    input_tokens: i128,
-    output_tokens: i128,
-    cache_read_tokens: i128,
-    cache_write_tokens: i128,
-    task_count: i64,
-    cost_usd: Option<f64>,
-    unpriced_tokens: i128,
-}
-
-#[derive(Serialize, Default)]
-struct RuntimeHourRow {
-    hour: u32,
-    model: String,
-    input_tokens: i128,
-    output_tokens: i128,
-    cache_read_tokens: i128,
-    cache_write_tokens: i128,
-    task_count: i64,
-    cost_usd: Option<f64>,
-    unpriced_tokens: i128,
-}
-
-#[derive(Serialize, Default)]
-struct ActivityRow {
-    hour: u32,
-    count: i64,
-}
-
-/// The workspace reports' shared tail, after their key fields.
-#[derive(Serialize, Default)]
-struct WorkspaceTotals {
-    total_input_tokens: i128,
-    total_output_tokens: i128,
-    total_cache_read_tokens: i128,
-    total_cache_write_tokens: i128,
-    task_count: i64,
-    cost_usd: Option<f64>,
-    unpriced_tokens: i128,
-}
-
-#[derive(Serialize, Default)]
-struct WorkspaceDayRow {
-    date: String,
-    model: String,
-    #[serde(flatten)]
-    totals: WorkspaceTotals,
-}
-
-#[derive(Serialize, Default)]
-struct SummaryRow {
-    model: String,
-    #[serde(flatten)]
-    totals: WorkspaceTotals,
-}
-
-#[derive(Serialize, Default)]
-struct ByRuntimeRow {
-    runtime_id: String,
-    #[serde(flatten)]
-    totals: WorkspaceTotals,
-}
-
-#[derive(Serialize, Default)]
-struct ByAgentRow {
-    agent_id: String,
-    #[serde(flatten)]
-    totals: WorkspaceTotals,
-}
+use crate::usage::csv;
+use crate::usage::reports::calendar::{parse_range, Bucket, DayBuckets, Period};
+use crate::usage::reports::{self, View};
+use crate::usage::window::{parse_days, resolve_zone};
+use crate::usage::wire::{self, CountedTotals};
 
 #[derive(Serialize)]
 struct PriceRow<'a> {
@@ -120,149 +33,121 @@ struct PriceRow<'a> {
     cache_write: f64,
 }
 
-/// `GET /api/runtimes/{id}/usage`
+/// What a report was computed under.
+pub struct Terms {
+    pub tz: Tz,
+    pub period: Period,
+}
+
+/// The JSON body: the rows alone, or an object when there is a total or an envelope.
+#[derive(Serialize)]
+struct Body<'a, T> {
+    #[serde(flatten)]
+    terms: Option<TermsView<'a>>,
+    rows: &'a [T],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<&'a CountedTotals>,
+}
+
+#[derive(Serialize)]
+struct TermsView<'a> {
+    timezone: &'a str,
+    window: String,
+    prices: &'a str,
+}
+
+/// `GET /api/runtimes/{id}/usage`: by day, or by week or month with `?bucket=`.
 pub fn runtime_usage(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    let (rows, tz, days) = ctx.db.read(|c| {
-        let (rt, view, days) = runtime_view(ctx, c, caller, req, 90)?;
-        let rows = reports::runtime_daily(c, view, &rt.id)?;
-        let rows: Vec<RuntimeDayRow> = rows
-            .into_iter()
-            .map(|r| RuntimeDayRow {
-                runtime_id: rt.id.clone(),
-                date: r.date.to_string(),
-                provider: r.provider,
-                model: r.model,
-                input_tokens: r.totals.input_tokens,
-                output_tokens: r.totals.output_tokens,
-                cache_read_tokens: r.totals.cache_read_tokens,
-                cache_write_tokens: r.totals.cache_write_tokens,
-                cost_usd: usd(r.totals.cost()),
-                cache_savings_usd: usd(r.cache_savings),
-                unpriced_tokens: r.totals.unpriced_tokens,
-            })
-            .collect();
-        Ok::<_, ApiError>((rows, view.tz, days))
+    let uid = user_id(caller)?;
+    let id = req.path_id(2, "runtime id")?;
+    let (range, bucket) = daily_query(req)?;
+    let (rows, terms) = ctx.db.read(|c| {
+        let (rt, tz) = open_runtime(c, uid, &id, req)?;
+        let now = ctx.now_ms();
+        let period = match range {
+            Some((first, last)) => Period::range(tz, first, last),
+            None => Period::runtime_days(now, tz, parse_days(req.query("days"), 90)),
+        };
+        let days = DayBuckets {
+            bucket,
+            until: period.until,
+        };
+        let rows = reports::runtime_days(c, view(ctx, tz, &period, now), &rt.id, days)?;
+        Ok::<_, ApiError>((wire::runtime_days(&rt.id, rows), Terms { tz, period }))
     })?;
-    respond(req, &rows, tz, &days.to_string())
+    respond(ctx, req, &rows, None, &terms)
 }
 
 /// `GET /api/runtimes/{id}/usage/by-agent`
 pub fn runtime_by_agent(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    let (rows, tz, days) = ctx.db.read(|c| {
-        let (rt, view, days) = runtime_view(ctx, c, caller, req, 30)?;
-        let rows: Vec<RuntimeAgentRow> = reports::runtime_by_agent(c, view, &rt.id)?
-            .into_iter()
-            .map(|r| RuntimeAgentRow {
-                agent_id: r.id,
-                provider: r.provider,
-                model: r.model,
-                input_tokens: r.totals.input_tokens,
-                output_tokens: r.totals.output_tokens,
-                cache_read_tokens: r.totals.cache_read_tokens,
-                cache_write_tokens: r.totals.cache_write_tokens,
-                task_count: r.totals.task_count,
-                cost_usd: usd(r.totals.cost()),
-                unpriced_tokens: r.totals.unpriced_tokens,
-            })
-            .collect();
-        Ok::<_, ApiError>((rows, view.tz, days))
-    })?;
-    respond(req, &rows, tz, &days.to_string())
+    runtime_report(ctx, caller, req, 30, |c, view, rt| {
+        Ok(wire::runtime_agents(reports::runtime_by_agent(
+            c, view, rt,
+        )?))
+    })
 }
 
 /// `GET /api/runtimes/{id}/usage/by-hour`
 pub fn runtime_by_hour(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    let (rows, tz, days) = ctx.db.read(|c| {
-        let (rt, view, days) = runtime_view(ctx, c, caller, req, 30)?;
-        let rows: Vec<RuntimeHourRow> = reports::runtime_by_hour(c, view, &rt.id)?
-            .into_iter()
-            .map(|r| RuntimeHourRow {
-                hour: r.hour,
-                model: r.model,
-                input_tokens: r.totals.input_tokens,
-                output_tokens: r.totals.output_tokens,
-                cache_read_tokens: r.totals.cache_read_tokens,
-                cache_write_tokens: r.totals.cache_write_tokens,
-                task_count: r.totals.task_count,
-                cost_usd: usd(r.totals.cost()),
-                unpriced_tokens: r.totals.unpriced_tokens,
-            })
-            .collect();
-        Ok::<_, ApiError>((rows, view.tz, days))
-    })?;
-    respond(req, &rows, tz, &days.to_string())
+    runtime_report(ctx, caller, req, 30, |c, view, rt| {
+        Ok(wire::runtime_hours(reports::runtime_by_hour(c, view, rt)?))
+    })
 }
 
 /// `GET /api/runtimes/{id}/activity`: all history unless `days` is given.
 pub fn runtime_activity(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    let (rows, tz, days) = ctx.db.read(|c| {
-        let (rt, view, days) = runtime_view(ctx, c, caller, req, 0)?;
+    let uid = user_id(caller)?;
+    let id = req.path_id(2, "runtime id")?;
+    let (rows, terms) = ctx.db.read(|c| {
+        let (rt, tz) = open_runtime(c, uid, &id, req)?;
+        let now = ctx.now_ms();
         // 0 is no valid `days`: it stands for "not given", which means all history.
-        let since = (days > 0).then_some(view.since);
-        let rows: Vec<ActivityRow> = reports::activity(c, view.tz, &rt.id, since)?
-            .into_iter()
-            .map(|(hour, count)| ActivityRow { hour, count })
-            .collect();
-        Ok::<_, ApiError>((rows, view.tz, days))
+        let (period, since) = match parse_days(req.query("days"), 0) {
+            0 => (Period::all_history(now, tz), None),
+            days => {
+                let period = Period::runtime_days(now, tz, days);
+                (period, Some(period.since))
+            }
+        };
+        let rows = wire::activity(reports::activity(c, tz, &rt.id, since)?);
+        Ok::<_, ApiError>((rows, Terms { tz, period }))
     })?;
-    let days = if days > 0 {
-        days.to_string()
-    } else {
-        "all".to_string()
-    };
-    respond(req, &rows, tz, &days)
+    respond(ctx, req, &rows, None, &terms)
 }
 
-/// `GET /api/workspaces/{ws}/usage/daily`
+/// `GET /api/workspaces/{ws}/usage/daily`: by day, or by week or month with `?bucket=`.
 pub fn workspace_daily(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    workspace_report(ctx, caller, req, 30, |c, view, ws| {
-        Ok(reports::workspace_daily(c, view, ws)?
-            .into_iter()
-            .map(|r| WorkspaceDayRow {
-                date: r.date.to_string(),
-                model: r.model,
-                totals: workspace_totals(&r.totals),
-            })
-            .collect())
+    workspace_report(ctx, caller, req, 30, true, |c, view, period, bucket, ws| {
+        let days = DayBuckets {
+            bucket,
+            until: period.until,
+        };
+        Ok(wire::workspace_days(reports::workspace_days(
+            c, view, ws, days,
+        )?))
     })
 }
 
 /// `GET /api/workspaces/{ws}/usage/summary`
 pub fn workspace_summary(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    workspace_report(ctx, caller, req, 30, |c, view, ws| {
-        Ok(reports::workspace_summary(c, view, ws)?
-            .into_iter()
-            .map(|r| SummaryRow {
-                model: r.model,
-                totals: workspace_totals(&r.totals),
-            })
-            .collect())
+    workspace_report(ctx, caller, req, 30, false, |c, view, _, _, ws| {
+        Ok(wire::summary(reports::workspace_summary(c, view, ws)?))
     })
 }
 
 /// `GET /api/workspaces/{ws}/usage/by-runtime`
 pub fn workspace_by_runtime(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    workspace_report(ctx, caller, req, 7, |c, view, ws| {
-        Ok(reports::workspace_by_runtime(c, view, ws)?
-            .into_iter()
-            .map(|r| ByRuntimeRow {
-                runtime_id: r.id,
-                totals: workspace_totals(&r.totals),
-            })
-            .collect())
+    workspace_report(ctx, caller, req, 7, false, |c, view, _, _, ws| {
+        Ok(wire::by_runtime(reports::workspace_by_runtime(
+            c, view, ws,
+        )?))
     })
 }
 
 /// `GET /api/workspaces/{ws}/usage/by-agent`
 pub fn workspace_by_agent(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
-    workspace_report(ctx, caller, req, 30, |c, view, ws| {
-        Ok(reports::workspace_by_agent(c, view, ws)?
-            .into_iter()
-            .map(|r| ByAgentRow {
-                agent_id: r.id,
-                totals: workspace_totals(&r.totals),
-            })
-            .collect())
+    workspace_report(ctx, caller, req, 30, false, |c, view, _, _, ws| {
+        Ok(wire::by_agent(reports::workspace_by_agent(c, view, ws)?))
     })
 }
 
@@ -282,36 +167,40 @@ pub fn pricing(ctx: &Ctx, _: &Caller, _: &Req) -> Result<Reply, ApiError> {
     json_text(&rows)
 }
 
-/// The runtime of path segment 2 (404 unless the caller is a member of its workspace), the
-/// report's view and the `days` used; `default_days` 0 leaves `days` 0 when none is given.
-fn runtime_view<'p>(
-    ctx: &'p Ctx,
+/// The runtime `id` (404 unless `uid` is a member of its workspace) and the viewing zone.
+pub fn open_runtime(
     c: &Conn,
-    caller: &Caller,
+    uid: &str,
+    id: &str,
     req: &Req,
-    default_days: u32,
-) -> Result<(db::runtimes::Runtime, View<'p>, u32), ApiError> {
-    let uid = user_id(caller)?;
-    let id = req.path_id(2, "runtime id")?;
-    let rt = db::runtimes::get(c, &id)?.ok_or_else(|| ApiError::not_found("runtime"))?;
+) -> Result<(db::runtimes::Runtime, Tz), ApiError> {
+    let rt = db::runtimes::get(c, id)?.ok_or_else(|| ApiError::not_found("runtime"))?;
     access::member_role(c, &rt.workspace_id, uid, "runtime")?;
     let user_tz = db::users::get(c, uid)?.and_then(|u| u.timezone);
     let tz = resolve_zone(req.query("tz"), user_tz.as_deref(), Some(&rt.timezone));
-    let days = parse_days(req.query("days"), default_days);
-    let now = ctx.now_ms();
-    let since = ms_of_instant(runtime_since(instant_of_ms(now), tz, days));
-    let view = View {
-        pricing: &ctx.pricing,
-        tz,
-        since,
-        now,
-    };
-    Ok((rt, view, days))
+    Ok((rt, tz))
 }
 
-/// Runs a workspace report: path id, membership (404 otherwise), zone (`?tz=` → user → UTC),
-/// `days` with the workspace rule, then `build` over one read connection.
-fn workspace_report<T: Serialize + Default>(
+/// Checks membership of workspace `ws` (404 otherwise) and resolves the viewing zone
+/// (`?tz=` → user → UTC).
+pub fn open_workspace(c: &Conn, uid: &str, ws: &str, req: &Req) -> Result<Tz, ApiError> {
+    access::member_role(c, ws, uid, "workspace")?;
+    let user_tz = db::users::get(c, uid)?.and_then(|u| u.timezone);
+    Ok(resolve_zone(req.query("tz"), user_tz.as_deref(), None))
+}
+
+/// The report view of `period` in `tz` at `now`.
+pub fn view<'p>(ctx: &'p Ctx, tz: Tz, period: &Period, now: i64) -> View<'p> {
+    View {
+        pricing: &ctx.pricing,
+        tz,
+        since: period.since,
+        now,
+    }
+}
+
+/// Runs a runtime report over its `days` window.
+fn runtime_report<T: Serialize + Default>(
     ctx: &Ctx,
     caller: &Caller,
     req: &Req,
@@ -319,57 +208,93 @@ fn workspace_report<T: Serialize + Default>(
     build: impl FnOnce(&Conn, View, &str) -> Result<Vec<T>, ApiError>,
 ) -> Result<Reply, ApiError> {
     let uid = user_id(caller)?;
-    let ws = req.path_id(2, "workspace id")?;
-    let (rows, tz, days) = ctx.db.read(|c| {
-        access::member_role(c, &ws, uid, "workspace")?;
-        let user_tz = db::users::get(c, uid)?.and_then(|u| u.timezone);
-        let tz = resolve_zone(req.query("tz"), user_tz.as_deref(), None);
-        let days = parse_days(req.query("days"), default_days);
+    let id = req.path_id(2, "runtime id")?;
+    let (rows, terms) = ctx.db.read(|c| {
+        let (rt, tz) = open_runtime(c, uid, &id, req)?;
         let now = ctx.now_ms();
-        let since = ms_of_instant(workspace_since(instant_of_ms(now), tz, days));
-        let view = View {
-            pricing: &ctx.pricing,
-            tz,
-            since,
-            now,
-        };
-        Ok::<_, ApiError>((build(c, view, &ws)?, tz, days))
+        let period = Period::runtime_days(now, tz, parse_days(req.query("days"), default_days));
+        let rows = build(c, view(ctx, tz, &period, now), &rt.id)?;
+        Ok::<_, ApiError>((rows, Terms { tz, period }))
     })?;
-    respond(req, &rows, tz, &days.to_string())
+    respond(ctx, req, &rows, None, &terms)
 }
 
-fn workspace_totals(t: &Totals) -> WorkspaceTotals {
-    WorkspaceTotals {
-        total_input_tokens: t.input_tokens,
-        total_output_tokens: t.output_tokens,
-        total_cache_read_tokens: t.cache_read_tokens,
-        total_cache_write_tokens: t.cache_write_tokens,
-        task_count: t.task_count,
-        cost_usd: usd(t.cost()),
-        unpriced_tokens: t.unpriced_tokens,
-    }
+/// Runs a workspace report: path id, then (for a daily report, `ranged`) the range and bucket
+/// of the query, membership (404 otherwise), zone, period (the range, else `days` with the
+/// workspace rule), then `build` over one read connection.
+fn workspace_report<T: Serialize + Default>(
+    ctx: &Ctx,
+    caller: &Caller,
+    req: &Req,
+    default_days: u32,
+    ranged: bool,
+    build: impl FnOnce(&Conn, View, &Period, Bucket, &str) -> Result<Vec<T>, ApiError>,
+) -> Result<Reply, ApiError> {
+    let uid = user_id(caller)?;
+    let ws = req.path_id(2, "workspace id")?;
+    let (range, bucket) = if ranged {
+        daily_query(req)?
+    } else {
+        (None, Bucket::Day)
+    };
+    let (rows, terms) = ctx.db.read(|c| {
+        let tz = open_workspace(c, uid, &ws, req)?;
+        let now = ctx.now_ms();
+        let period = match range {
+            Some((first, last)) => Period::range(tz, first, last),
+            None => Period::workspace_days(now, tz, parse_days(req.query("days"), default_days)),
+        };
+        let rows = build(c, view(ctx, tz, &period, now), &period, bucket, &ws)?;
+        Ok::<_, ApiError>((rows, Terms { tz, period }))
+    })?;
+    respond(ctx, req, &rows, None, &terms)
 }
 
-fn usd(ticks: Option<Ticks>) -> Option<f64> {
-    ticks.map(ticks_to_usd)
+/// `?since=&until=` and `?bucket=` of the daily reports.
+fn daily_query(req: &Req) -> Result<(Option<(NaiveDate, NaiveDate)>, Bucket), ApiError> {
+    let range = parse_range(req.query("since"), req.query("until"))?;
+    Ok((range, Bucket::parse(req.query("bucket"))?))
 }
 
-/// JSON, or CSV for `?format=csv`, with the zone and days headers.
-fn respond<T: Serialize + Default>(
+/// Answers `rows` (and a drill-down's `total`) as JSON, or CSV for `?format=csv`, with the
+/// terms in `X-Hangar-Timezone`, `X-Hangar-Days`, `X-Hangar-Window` and `X-Hangar-Prices`;
+/// `?envelope=1` puts the same terms around JSON rows. CSV holds the rows only.
+pub fn respond<T: Serialize + Default>(
+    ctx: &Ctx,
     req: &Req,
     rows: &[T],
-    tz: Tz,
-    days: &str,
+    total: Option<&CountedTotals>,
+    terms: &Terms,
 ) -> Result<Reply, ApiError> {
+    let window = terms.period.window.to_string();
+    let prices = ctx.pricing.version();
     let reply = if req.query("format") == Some("csv") {
         let text = csv::to_csv(rows).map_err(ApiError::internal)?;
         Reply::text(200, "text/csv; charset=utf-8", text)
+    } else if matches!(req.query("envelope"), Some("1" | "true")) {
+        json_text(&Body {
+            terms: Some(TermsView {
+                timezone: terms.tz.name(),
+                window: window.clone(),
+                prices,
+            }),
+            rows,
+            total,
+        })?
+    } else if total.is_some() {
+        json_text(&Body {
+            terms: None,
+            rows,
+            total,
+        })?
     } else {
         json_text(rows)?
     };
     Ok(reply
-        .with_header("X-Hangar-Timezone", tz.name())
-        .with_header("X-Hangar-Days", days))
+        .with_header("X-Hangar-Timezone", terms.tz.name())
+        .with_header("X-Hangar-Days", terms.period.days_label())
+        .with_header("X-Hangar-Window", window)
+        .with_header("X-Hangar-Prices", prices))
 }
 
 /// `value` as JSON text, keeping struct field order.
