@@ -9,6 +9,7 @@ pub mod autopilots;
 pub mod events;
 pub mod maintenance;
 pub mod members;
+pub mod prices;
 pub mod retire;
 pub mod runtimes;
 pub mod squads;

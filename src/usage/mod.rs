@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod ingest;
 pub mod money;
+pub mod pricebook;
 pub mod pricing;
 pub mod reports;
 pub mod window;

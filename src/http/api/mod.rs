@@ -10,6 +10,7 @@ pub mod health;
 pub mod me;
 pub mod members;
 pub mod metrics;
+pub mod prices;
 pub mod retire;
 pub mod runtimes;
 pub mod squads;
