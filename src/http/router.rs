@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
     agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    prices, retire, runtimes, squads, tasks, tokens, usage, workspaces,
+    prices, reconcile, retire, runtimes, squads, tasks, tokens, usage, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -151,6 +151,7 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "workspaces", _, "prices"] => vec![("POST", r("/api/workspaces/{ws}/prices", User, prices::create))],
         ["api", "workspaces", _, "prices", "preview"] => vec![("POST", r("/api/workspaces/{ws}/prices/preview", User, prices::preview))],
         ["api", "workspaces", _, "prices", _] => vec![("DELETE", r("/api/workspaces/{ws}/prices/{id}", User, prices::delete))],
+        ["api", "workspaces", _, "usage", "reconcile"] => vec![("POST", r("/api/workspaces/{ws}/usage/reconcile", User, reconcile::reconcile))],
         ["api", "workspaces", _, "usage", "unpriced"] => vec![("GET", r("/api/workspaces/{ws}/usage/unpriced", User, prices::unpriced))],
         ["api", "workspaces", _, "usage", "by-agent"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-agent", User, usage::workspace_by_agent))],
         ["api", "daemon", "tasks", _, "usage"] => vec![("POST", r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report))],

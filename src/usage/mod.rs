@@ -5,5 +5,6 @@ pub mod ingest;
 pub mod money;
 pub mod pricebook;
 pub mod pricing;
+pub mod reconcile;
 pub mod reports;
 pub mod window;
