@@ -84,9 +84,11 @@ pub fn authenticate(
         Some(t) if t.revoked_at.is_none() && t.kind == expected.as_str() => t,
         _ => return Err(ApiError::unauthorized()),
     };
-    if token
-        .last_used_at
-        .is_none_or(|at| at <= now - LAST_USED_GAP_MS)
+    // A read-only replica records nothing: its file belongs to the replicator.
+    if !db.is_read_only()
+        && token
+            .last_used_at
+            .is_none_or(|at| at <= now - LAST_USED_GAP_MS)
     {
         db.write_tx(|tx| db::tokens::touch(tx, &token.id, now, LAST_USED_GAP_MS))
             .or_else(|e| match e {

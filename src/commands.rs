@@ -181,6 +181,8 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
             path.display()
         ));
     }
+    // Refuse before seeding or issuing a token when another server has the file.
+    let lock = db::file_lock::lock_for_serving(&path)?;
     let db = open(&path, OpenMode::ReadWrite)?;
     let now = config.clock.now_ms();
     if !existed {
@@ -203,6 +205,7 @@ pub fn demo(addr: &str, config: Config) -> Result<(), String> {
         })
         .map_err(api_err)?;
     drop(db);
+    drop(lock);
     let listener = bind(addr)?;
     let handle = crate::serve(listener, config)?;
     eprintln!("hangar demo on {} — open:", path.display());

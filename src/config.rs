@@ -26,6 +26,10 @@ pub struct Config {
     /// Maximum concurrent event streams; more answer 503.
     pub max_streams: usize,
     pub clock: Arc<dyn Clock>,
+    /// `PRAGMA wal_autocheckpoint` of every connection; 0 leaves checkpoints to a replicator.
+    pub wal_autocheckpoint: u32,
+    /// Serve a replica: open the file read-only, refuse writes, run no background jobs.
+    pub read_only: bool,
 }
 
 impl Config {
@@ -41,6 +45,8 @@ impl Config {
             scheduler_tick: Duration::from_secs(1),
             max_streams: 64,
             clock: Arc::new(SystemClock),
+            wal_autocheckpoint: crate::db::DEFAULT_WAL_AUTOCHECKPOINT,
+            read_only: false,
         }
     }
 }

@@ -131,6 +131,9 @@ impl From<DbError> for ApiError {
                 ApiError::conflict("conflict", "the change conflicts with related objects")
             }
             DbError::Busy => ApiError::unavailable("busy", "the database is busy, try again"),
+            DbError::ReadOnly => {
+                ApiError::unavailable("read_only", "this hangar is a read-only replica")
+            }
             other => ApiError::internal(other),
         }
     }

@@ -22,6 +22,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod ops;
 pub mod registry;
+pub mod replica;
 pub mod retire;
 pub mod scheduler;
 pub mod usage;
@@ -43,6 +44,8 @@ pub struct ServerHandle {
     ctx: Arc<Ctx>,
     http: Option<http::HttpServer>,
     background: Vec<JoinHandle<()>>,
+    /// `<db>.lock`, released only after the shutdown checkpoint (fields drop after `drop`).
+    _serve_lock: Option<db::file_lock::ServeLock>,
 }
 
 impl ServerHandle {
@@ -84,11 +87,19 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Opens the database named by `config` and serves the API and UI on `listener`.
+/// Opens the database named by `config` and serves the API and UI on `listener`. A
+/// read-write server first takes `<db>.lock`; a read-only one (a replica) takes no lock,
+/// never migrates and starts no background job that writes.
 pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, String> {
     let pricing = load_pricing(&config)?;
+    let (serve_lock, mode) = if config.read_only {
+        (None, db::OpenMode::ReadOnly)
+    } else {
+        let lock = db::file_lock::lock_for_serving(&config.db_path)?;
+        (Some(lock), db::OpenMode::ReadWrite)
+    };
     let pool_size = config.workers as u32 + EXTRA_CONNECTIONS;
-    let db = db::Db::open(&config.db_path, db::OpenMode::ReadWrite, pool_size)
+    let db = db::Db::open_with(&config.db_path, mode, pool_size, config.wal_autocheckpoint)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let mut ctx = Ctx::new(db, config);
     ctx.pricing = pricing;
@@ -98,15 +109,24 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         ctx,
         http: Some(http),
         background: Vec::new(),
+        _serve_lock: serve_lock,
     };
     // On an error below, dropping `handle` stops what was already started.
-    handle.background.push(
-        liveness::spawn(Arc::clone(&handle.ctx))
-            .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?,
-    );
-    handle
-        .background
-        .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    if handle.ctx.db.is_read_only() {
+        // A replica writes nothing (no sweeper, no scheduler); it follows the file.
+        handle.background.push(
+            replica::spawn(Arc::clone(&handle.ctx))
+                .map_err(|e| format!("cannot start the replica follower: {e}"))?,
+        );
+    } else {
+        handle.background.push(
+            liveness::spawn(Arc::clone(&handle.ctx))
+                .map_err(|e| format!("cannot start the liveness sweeper: {e}"))?,
+        );
+        handle
+            .background
+            .push(scheduler::start(Arc::clone(&handle.ctx))?);
+    }
     Ok(handle)
 }
 

@@ -28,7 +28,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API and web UI.
-    Serve(ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Serve a replica (e.g. one Litestream follows): open the file read-only, refuse
+        /// writes with 503 read_only, run no migrations or background jobs.
+        #[arg(long, env = "HANGAR_READ_ONLY")]
+        read_only: bool,
+    },
     /// Create the first workspace and its owner; prints the owner's token.
     Init {
         #[arg(long, env = "HANGAR_DB", default_value = "./hangar.db")]
@@ -137,6 +144,9 @@ struct ServeArgs {
     #[arg(long, env = "HANGAR_EVENT_RETENTION_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     event_retention_days: u32,
+    /// Checkpoint the WAL at this many pages; 0 disables, for a replicator that checkpoints.
+    #[arg(long, env = "HANGAR_WAL_AUTOCHECKPOINT", default_value_t = hangar::db::DEFAULT_WAL_AUTOCHECKPOINT)]
+    wal_autocheckpoint: u32,
 }
 
 impl ServeArgs {
@@ -151,6 +161,7 @@ impl ServeArgs {
         c.reconnect_grace = Duration::from_secs(self.reconnect_grace_secs);
         c.pricing_file = self.pricing.clone();
         c.event_retention_days = self.event_retention_days;
+        c.wal_autocheckpoint = self.wal_autocheckpoint;
         c
     }
 }
@@ -181,7 +192,11 @@ fn print_token(token: String) {
 fn run(cli: Cli) -> Result<(), String> {
     let clock = SystemClock;
     match cli.command {
-        Command::Serve(args) => commands::run_server(&args.addr, args.config("./hangar.db")),
+        Command::Serve { args, read_only } => {
+            let mut config = args.config("./hangar.db");
+            config.read_only = read_only;
+            commands::run_server(&args.addr, config)
+        }
         Command::Demo(args) => commands::demo(&args.addr, args.config("./hangar-demo.db")),
         Command::Init {
             db,

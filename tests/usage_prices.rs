@@ -141,7 +141,7 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
     let body = price_body("claude-sonnet-5", json!(7), "2026-06-03T10:15:00Z");
     let preview = s
         .post(
-            &format!("/api/workspaces/{}/prices/preview", s.ws),
+            &format!("/api/workspaces/{}/pricing/preview", s.ws),
             &w.member,
             body.clone(),
         )
@@ -316,7 +316,10 @@ fn bad_input_is_refused_with_400_and_nothing_is_written() {
         (json!([1]), "invalid_json", ""),
     ];
     for (body, code, field) in cases {
-        for p in [path.clone(), format!("{path}/preview")] {
+        for p in [
+            path.clone(),
+            format!("/api/workspaces/{}/pricing/preview", s.ws),
+        ] {
             let r = s.post(&p, &w.owner, body.clone()).expect_error(400, code);
             assert!(r.text.contains(field), "{p} {body}: {}", r.text);
         }
@@ -365,7 +368,7 @@ fn only_admins_change_prices_and_other_workspaces_see_nothing() {
     }
     for path in [
         format!("/api/workspaces/{ws}/prices"),
-        format!("/api/workspaces/{ws}/prices/preview"),
+        format!("/api/workspaces/{ws}/pricing/preview"),
     ] {
         s.post(&path, &w.outsider, body.clone())
             .expect_error(404, "not_found");

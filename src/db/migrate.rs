@@ -53,6 +53,18 @@ pub(super) fn check_version(conn: &Connection) -> DbResult<()> {
     Ok(())
 }
 
+/// Refuses any schema but the current one: for a read-only open, which cannot migrate.
+pub(super) fn require_current(conn: &Connection) -> DbResult<()> {
+    let found = user_version(conn)?;
+    if found != SCHEMA_VERSION {
+        return Err(DbError::TooOld {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 /// Applies every missing step, each in one IMMEDIATE transaction with its version bump.
 pub(super) fn run(conn: &Connection) -> DbResult<()> {
     for (index, sql) in steps().into_iter().enumerate() {

@@ -1,12 +1,14 @@
 //! The database: an r2d2 pool of SQLite connections, per-connection pragmas, schema
 //! migrations and the one write path (`write_tx`). Only this module tree contains SQL or
-//! names rusqlite types; callers get `Conn` (reads) and `Tx` (a write transaction).
+//! names rusqlite types; callers get `Conn` (reads) and `Tx` (a write transaction). A
+//! read-only replica (`OpenMode::ReadOnly`) has no pool: it opens a connection per read.
 
 mod migrate;
 
 pub mod agents;
 pub mod autopilots;
 pub mod events;
+pub mod file_lock;
 pub mod maintenance;
 pub mod members;
 pub mod prices;
@@ -21,7 +23,7 @@ pub mod workspaces;
 
 use std::fmt;
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,6 +34,9 @@ pub use migrate::SCHEMA_VERSION;
 
 /// How long a connection waits for another process's write lock before `Busy`.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// SQLite's own default: checkpoint once the WAL holds this many pages.
+pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 1000;
 
 /// A database error in terms every backend can produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,13 @@ pub enum DbError {
         found: i64,
         supported: i64,
     },
+    /// A read-only open found an older schema, which it may not migrate.
+    TooOld {
+        found: i64,
+        supported: i64,
+    },
+    /// A write was attempted on a database opened read-only.
+    ReadOnly,
     Other(String),
 }
 
@@ -60,6 +72,12 @@ impl fmt::Display for DbError {
                 "database schema version {found} is newer than this hangar supports ({supported}); \
                  upgrade hangar or use another database file"
             ),
+            DbError::TooOld { found, supported } => write!(
+                f,
+                "database schema version {found} is older than this hangar's ({supported}) and a \
+                 read-only server does not migrate; upgrade the primary first"
+            ),
+            DbError::ReadOnly => write!(f, "the database is open read-only"),
             DbError::Other(m) => write!(f, "{m}"),
         }
     }
@@ -124,28 +142,56 @@ pub enum OpenMode {
     ReadWrite,
     /// The file must exist; it is migrated to the current schema.
     Existing,
+    /// The file must exist at exactly the current schema; nothing is ever written to it.
+    ReadOnly,
+}
+
+/// Where connections come from.
+enum Connections {
+    Pool(r2d2::Pool<SqliteConnectionManager>),
+    /// A read-only replica opens one connection per read and closes it after: a replicator
+    /// (Litestream's follow mode) rewrites the file under an exclusive lock that any
+    /// connection left open would hold off, and whose changes a cached page would hide.
+    PerRead(PathBuf),
 }
 
 /// The shared handle: a pool plus the process-wide write mutex.
 pub struct Db {
-    pool: r2d2::Pool<SqliteConnectionManager>,
+    connections: Connections,
     write_lock: Mutex<()>,
 }
 
 impl Db {
-    /// Opens (and migrates) the database at `path` with a pool of `pool_size` connections.
+    /// Opens the database at `path` with a pool of `pool_size` connections and SQLite's
+    /// default `wal_autocheckpoint`.
     pub fn open(path: &Path, mode: OpenMode, pool_size: u32) -> DbResult<Db> {
+        Db::open_with(path, mode, pool_size, DEFAULT_WAL_AUTOCHECKPOINT)
+    }
+
+    /// Opens (and, unless read-only, migrates) the database at `path`; every pooled
+    /// connection gets `PRAGMA wal_autocheckpoint = wal_autocheckpoint` (0 leaves
+    /// checkpoints to a replicator).
+    pub fn open_with(
+        path: &Path,
+        mode: OpenMode,
+        pool_size: u32,
+        wal_autocheckpoint: u32,
+    ) -> DbResult<Db> {
+        if mode == OpenMode::ReadOnly {
+            return Db::open_read_only(path);
+        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if mode == OpenMode::ReadWrite {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
+        let init = move |conn: &mut Connection| configure(conn, wal_autocheckpoint);
         // WAL and migrations once, on a dedicated connection, before the pool exists.
         {
             let mut conn = Connection::open_with_flags(path, flags)
                 .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
-            configure(&mut conn)?;
+            init(&mut conn)?;
             migrate::check_version(&conn)?;
             let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -155,21 +201,61 @@ impl Db {
         }
         let manager = SqliteConnectionManager::file(path)
             .with_flags(flags)
-            .with_init(configure);
+            .with_init(init);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         Ok(Db {
-            pool,
+            connections: Connections::Pool(pool),
             write_lock: Mutex::new(()),
         })
     }
 
-    /// Runs `f` on a pooled connection outside any explicit transaction.
+    /// A replica's handle: the file must exist and carry exactly this hangar's schema.
+    fn open_read_only(path: &Path) -> DbResult<Db> {
+        if !path.exists() {
+            return Err(DbError::Other(format!("no database at {}", path.display())));
+        }
+        let conn = connect_read_only(path)?;
+        migrate::check_version(&conn)?;
+        migrate::require_current(&conn)?;
+        Ok(Db {
+            connections: Connections::PerRead(path.to_path_buf()),
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// True for a replica opened with `OpenMode::ReadOnly`.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.connections, Connections::PerRead(_))
+    }
+
+    fn pool(&self) -> DbResult<&r2d2::Pool<SqliteConnectionManager>> {
+        match &self.connections {
+            Connections::Pool(pool) => Ok(pool),
+            Connections::PerRead(_) => Err(DbError::ReadOnly),
+        }
+    }
+
+    /// Runs `f` on a connection outside any explicit transaction: a pooled one, or on a
+    /// replica a fresh one closed as soon as `f` returns.
     pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&Conn) -> Result<T, E>) -> Result<T, E> {
-        let conn = self.pool.get().map_err(DbError::from)?;
-        f(&Conn(&conn))
+        match &self.connections {
+            Connections::Pool(pool) => {
+                let conn = pool.get().map_err(DbError::from)?;
+                f(&Conn(&conn))
+            }
+            Connections::PerRead(path) => {
+                // The follower's file is briefly missing while the replicator recreates it:
+                // a moment to wait out (503), not a server fault.
+                if !path.exists() {
+                    return Err(DbError::Busy.into());
+                }
+                let conn = connect_read_only(path)?;
+                f(&Conn(&conn))
+            }
+        }
     }
 
     /// Runs `f` inside one IMMEDIATE transaction: commit when it returns `Ok`, roll back on
@@ -179,7 +265,7 @@ impl Db {
         &self,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
+        let mut conn = self.pool()?.get().map_err(DbError::from)?;
         let _guard = self.lock_writes();
         let txn = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -197,19 +283,35 @@ impl Db {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A passive WAL checkpoint, used at shutdown.
+    /// A passive WAL checkpoint, used at shutdown; a replica never checkpoints.
     pub fn checkpoint(&self) -> DbResult<()> {
-        let conn = self.pool.get()?;
+        if self.is_read_only() {
+            return Ok(());
+        }
+        let conn = self.pool()?.get()?;
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 }
 
 /// Per-connection pragmas: busy_timeout first, so the others already wait politely.
-fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+fn configure(conn: &mut Connection, wal_autocheckpoint: u32) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")?;
+    conn.pragma_update(None, "wal_autocheckpoint", wal_autocheckpoint)?;
     Ok(())
+}
+
+/// A replica's connection: read-only at the file level, waiting out the replicator's
+/// exclusive lock rather than failing at once.
+fn connect_read_only(path: &Path) -> DbResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
+    Ok(conn)
 }
 
 /// A round-trip to the database, for health checks.
@@ -226,7 +328,7 @@ pub fn application_id_of(path: &Path) -> DbResult<i64> {
 
 impl Db {
     pub fn set_application_id(&self, id: i64) -> DbResult<()> {
-        let conn = self.pool.get()?;
+        let conn = self.pool()?.get()?;
         conn.pragma_update(None, "application_id", id)?;
         Ok(())
     }
@@ -243,4 +345,10 @@ pub fn pragmas(c: &Conn) -> DbResult<(i64, i64, i64)> {
         get("synchronous")?,
         get("busy_timeout")?,
     ))
+}
+
+/// This connection's `PRAGMA wal_autocheckpoint`, for tests and checks.
+pub fn wal_autocheckpoint(c: &Conn) -> DbResult<i64> {
+    Ok(c.raw()
+        .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?)
 }

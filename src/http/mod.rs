@@ -101,9 +101,7 @@ fn worker(server: &tiny_http::Server, ctx: &Arc<Ctx>) {
 
 fn refuse(rq: tiny_http::Request) {
     let err = ApiError::unavailable("shutting_down", "hangar is shutting down");
-    if let Err(e) = send(rq, error_reply(&err)) {
-        log::debug!("client went away: {e}");
-    }
+    answer(rq, error_reply(&err), false);
 }
 
 fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
@@ -119,7 +117,8 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
             )
         })
         .collect();
-    let (reply, label) = match dispatch(ctx, &mut rq, &mut req) {
+    let mut body_read = false;
+    let (reply, label) = match dispatch(ctx, &mut rq, &mut req, &mut body_read) {
         Ok((reply, label)) => (reply, label),
         Err((err, label)) => (error_reply(&err), label),
     };
@@ -139,9 +138,7 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
         body => Reply { body, ..reply },
     };
     let status = reply.status;
-    if let Err(e) = send(rq, reply) {
-        log::debug!("client went away: {e}");
-    }
+    answer(rq, reply, body_read);
     let took = started.elapsed();
     metrics::record_request(label, status, took);
     let ms = took.as_secs_f64() * 1000.0;
@@ -151,8 +148,15 @@ fn handle(ctx: &Arc<Ctx>, mut rq: tiny_http::Request) {
 type Dispatched = Result<(Reply, &'static str), (ApiError, &'static str)>;
 
 /// Everything between the raw request and the reply, in the contract's error order:
-/// route (404/405) → 401 → 413 → the handler's own 400/404/403/409.
-fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched {
+/// route (404/405) → 401 → 413 → the handler's own 400/404/403/409. Only writes read a
+/// body (GET routes take none), so no unauthenticated request can make a worker wait on a
+/// client's body; `body_read` tells the caller whether it was read.
+fn dispatch(
+    ctx: &Ctx,
+    rq: &mut tiny_http::Request,
+    req: &mut Req,
+    body_read: &mut bool,
+) -> Dispatched {
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let is_api = matches!(
         segments.first(),
@@ -166,6 +170,16 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
     }
     let route = router::resolve(&req.method, &segments).map_err(|e| (e, "unmatched"))?;
     let label = route.pattern;
+    // The one place a read-only replica refuses writes, whoever asks.
+    if ctx.db.is_read_only() && router::Route::writes(&req.method) {
+        return Err((
+            ApiError::unavailable(
+                "read_only",
+                "this hangar is a read-only replica; send writes to the primary",
+            ),
+            label,
+        ));
+    }
     let now = ctx.now_ms();
     let authorization = req.header("authorization");
     let caller = match route.auth {
@@ -174,7 +188,13 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
         Auth::Daemon => auth::authenticate(&ctx.db, authorization, TokenKind::Daemon, now),
     }
     .map_err(|e| (e, label))?;
-    req.body = read_body(rq).map_err(|e| (e, label))?;
+    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err((ApiError::payload_too_large(MAX_BODY_BYTES), label));
+    }
+    if router::Route::writes(&req.method) {
+        *body_read = true;
+        req.body = read_body(rq).map_err(|e| (e, label))?;
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(ctx, &caller, req)));
     match outcome {
         Ok(Ok(reply)) => Ok((reply, label)),
@@ -193,12 +213,9 @@ fn dispatch(ctx: &Ctx, rq: &mut tiny_http::Request, req: &mut Req) -> Dispatched
     }
 }
 
-/// Reads the body, refusing anything over the cap before reading it when the length is
-/// declared, and after `MAX_BODY_BYTES + 1` bytes when it is not.
+/// Reads the body (a declared length over the cap was refused before), refusing a body
+/// without a declared length after `MAX_BODY_BYTES + 1` bytes.
 fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
-    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-    }
     let mut body = Vec::new();
     rq.as_reader()
         .take(MAX_BODY_BYTES as u64 + 1)
@@ -210,12 +227,99 @@ fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
     Ok(body)
 }
 
+/// Sends `reply`, on this thread unless the client may still owe body bytes.
+fn answer(rq: tiny_http::Request, reply: Reply, body_read: bool) {
+    if has_unread_body(&rq, body_read) {
+        respond_off_worker(rq, reply);
+    } else if let Err(e) = send(rq, reply) {
+        log::debug!("client went away: {e}");
+    }
+}
+
+/// Whether body bytes the client declared may still be on the wire: answering such a
+/// request drops it, and tiny_http then reads the rest of the body to keep the connection in
+/// step — for as long as the client takes to send it.
+fn has_unread_body(rq: &tiny_http::Request, body_read: bool) -> bool {
+    let chunked = rq
+        .headers()
+        .iter()
+        .any(|h| h.field.equiv("Transfer-Encoding"));
+    !body_read && (chunked || rq.body_length().is_some_and(|n| n > 0))
+}
+
+/// Largest unread chunked body drained before answering; past it the connection is left to
+/// tiny_http, which finds no request line in the rest and closes it.
+const MAX_CHUNKED_DRAIN: u64 = 16 * MAX_BODY_BYTES as u64;
+
+/// Answers on a short-lived thread, so a client that declared a body and never sends it
+/// (or sends it slowly) holds that thread and its connection, never an API worker. A
+/// declared length is answered through tiny_http's `respond`, which writes the answer before
+/// dropping the request drains the body, so an oversized body is refused without being read
+/// (`send` takes the writer first, and taking it drains). A chunked body is drained first: a
+/// partly read one would leave the rest of its data to be parsed as the next request.
+fn respond_off_worker(mut rq: tiny_http::Request, reply: Reply) {
+    let spawned = std::thread::Builder::new()
+        .name("http-drain".into())
+        .spawn(move || {
+            if rq.body_length().is_none() {
+                let drained = std::io::copy(
+                    &mut rq.as_reader().take(MAX_CHUNKED_DRAIN),
+                    &mut std::io::sink(),
+                );
+                if let Err(e) = drained {
+                    log::debug!("client went away while its body was drained: {e}");
+                }
+            }
+            let (status, headers, bytes) = parts(reply);
+            let mut response = tiny_http::Response::from_data(bytes).with_status_code(status);
+            for h in headers {
+                response.add_header(h);
+            }
+            if let Err(e) = rq.respond(response) {
+                log::debug!("client went away: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        // The closure is dropped with the request: tiny_http answers it with an empty 500.
+        log::error!("cannot start a thread to answer a request: {e}");
+    }
+}
+
 /// Answers `rq` with `reply` in one write. tiny_http's own `respond` writes the head and the
 /// body separately, and without TCP_NODELAY (which tiny_http cannot set) Nagle's algorithm then
 /// holds any body over about 1 KiB until the client's delayed ACK: 40 ms per response on a
 /// keep-alive connection. One buffer, one write, no wait. A HEAD answer carries no body.
 fn send(rq: tiny_http::Request, reply: Reply) -> std::io::Result<()> {
     use std::io::Write;
+    let (status, headers, bytes) = parts(reply);
+    let tiny_http::HTTPVersion(major, minor) = rq.http_version().clone();
+    let status = tiny_http::StatusCode(status);
+    let mut out = Vec::with_capacity(bytes.len() + 256);
+    write!(
+        out,
+        "HTTP/{major}.{minor} {} {}\r\n",
+        status.0,
+        status.default_reason_phrase()
+    )?;
+    for h in headers {
+        write!(out, "{h}\r\n")?;
+    }
+    // 1xx, 204 and 304 carry no body and no length.
+    let bodiless = matches!(status.0, 100..=199 | 204 | 304);
+    if !bodiless {
+        write!(out, "Content-Length: {}\r\n", bytes.len())?;
+    }
+    out.extend_from_slice(b"\r\n");
+    if rq.method() != &tiny_http::Method::Head && !bodiless {
+        out.extend_from_slice(&bytes);
+    }
+    let mut writer = rq.into_writer();
+    writer.write_all(&out)?;
+    writer.flush()
+}
+
+/// A reply's status, headers (Content-Type first) and body bytes.
+fn parts(reply: Reply) -> (u16, Vec<tiny_http::Header>, Vec<u8>) {
     let (content_type, bytes) = match reply.body {
         Body::Json(value) => (
             "application/json".to_string(),
@@ -232,34 +336,16 @@ fn send(rq: tiny_http::Request, reply: Reply) -> std::io::Result<()> {
             (String::new(), Vec::new())
         }
     };
-    let tiny_http::HTTPVersion(major, minor) = rq.http_version().clone();
-    let status = tiny_http::StatusCode(reply.status);
-    let mut out = Vec::with_capacity(bytes.len() + 256);
-    write!(
-        out,
-        "HTTP/{major}.{minor} {} {}\r\n",
-        status.0,
-        status.default_reason_phrase()
-    )?;
     let content_type =
         (!content_type.is_empty()).then_some(("Content-Type", content_type.as_str()));
     let extra = reply.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let mut headers = Vec::new();
     for (name, value) in content_type.into_iter().chain(extra) {
         // `Header::from_bytes` refuses what cannot be a header (no CR/LF injection).
         match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            Ok(h) => write!(out, "{h}\r\n")?,
+            Ok(h) => headers.push(h),
             Err(()) => log::error!("dropped an invalid response header {name:?}"),
         }
     }
-    // 1xx, 204 and 304 carry no body and no length.
-    if !matches!(reply.status, 100..=199 | 204 | 304) {
-        write!(out, "Content-Length: {}\r\n", bytes.len())?;
-    }
-    out.extend_from_slice(b"\r\n");
-    if rq.method() != &tiny_http::Method::Head && !matches!(reply.status, 100..=199 | 204 | 304) {
-        out.extend_from_slice(&bytes);
-    }
-    let mut writer = rq.into_writer();
-    writer.write_all(&out)?;
-    writer.flush()
+    (reply.status, headers, bytes)
 }

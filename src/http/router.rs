@@ -11,6 +11,8 @@ use crate::http::api::{
 use crate::http::request::Req;
 use crate::http::response::Reply;
 
+use Auth::{Daemon, Public, User};
+
 pub type Handler = fn(&Ctx, &Caller, &Req) -> Result<Reply, ApiError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +31,19 @@ pub struct Route {
 }
 
 impl Route {
+    /// Whether the request path's segments fit this route's pattern.
+    pub fn matches(&self, segments: &[&str]) -> bool {
+        let mut pattern = self.pattern.split('/').filter(|p| !p.is_empty());
+        let mut path = segments.iter();
+        loop {
+            match (pattern.next(), path.next()) {
+                (None, None) => return true,
+                (Some(p), Some(s)) if p.starts_with('{') || p == *s => {}
+                _ => return false,
+            }
+        }
+    }
+
     /// Every method but GET changes something.
     pub fn writes(method: &str) -> bool {
         method != "GET"
@@ -36,21 +51,33 @@ impl Route {
 }
 
 pub fn resolve(method: &str, segments: &[&str]) -> Result<Route, ApiError> {
-    let Some(options) = endpoints(segments) else {
+    let mut allow = Vec::new();
+    for (m, route) in ENDPOINTS.iter().filter(|(_, r)| r.matches(segments)) {
+        if *m == method {
+            return Ok(*route);
+        }
+        allow.push(*m);
+    }
+    if allow.is_empty() {
         return Err(ApiError::new(
             ErrorKind::NotFound,
             "not_found",
             "no such route",
         ));
-    };
-    options
-        .iter()
-        .find(|(m, _)| *m == method)
-        .map(|(_, route)| *route)
-        .ok_or_else(|| ApiError::method_not_allowed(options.iter().map(|(m, _)| *m).collect()))
+    }
+    Err(ApiError::method_not_allowed(allow))
 }
 
-fn route(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
+/// Every (method, path pattern, auth) the router serves, in table order: for tests and
+/// tools that must cover every route, so a new route cannot be forgotten by them.
+pub fn all_routes() -> Vec<(&'static str, &'static str, Auth)> {
+    ENDPOINTS
+        .iter()
+        .map(|(method, route)| (*method, route.pattern, route.auth))
+        .collect()
+}
+
+const fn r(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
     Route {
         pattern,
         auth,
@@ -58,106 +85,97 @@ fn route(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
     }
 }
 
-/// Every endpoint, by path shape: the whole API on one screen.
+/// Every endpoint: (method, route), one screen per resource. A `{name}` segment of a pattern
+/// matches any one path segment; no two patterns match the same path (a test checks), so
+/// the order only sets the order of `Allow`.
 #[rustfmt::skip]
-fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
-    use Auth::{Daemon, Public, User};
-    let r = route;
-    Some(match segments {
-        ["healthz"] => vec![("GET", r("/healthz", Public, health::healthz))],
-        ["metrics"] => vec![("GET", r("/metrics", Public, metrics::get))],
-        ["api", "me"] => vec![
-            ("GET", r("/api/me", User, me::get)),
-            ("PATCH", r("/api/me", User, me::patch)),
-        ],
-        ["api", "tokens"] => vec![
-            ("GET", r("/api/tokens", User, tokens::list_user_tokens)),
-            ("POST", r("/api/tokens", User, tokens::create_user_token)),
-        ],
-        ["api", "tokens", _] => vec![("DELETE", r("/api/tokens/{id}", User, tokens::revoke_user_token))],
-        ["api", "workspaces"] => vec![
-            ("GET", r("/api/workspaces", User, workspaces::list)),
-            ("POST", r("/api/workspaces", User, workspaces::create)),
-        ],
-        ["api", "workspaces", _, "members"] => vec![
-            ("GET", r("/api/workspaces/{ws}/members", User, members::list)),
-            ("POST", r("/api/workspaces/{ws}/members", User, members::add)),
-        ],
-        ["api", "workspaces", _, "members", _] => vec![
-            ("PATCH", r("/api/workspaces/{ws}/members/{user}", User, members::patch)),
-            ("DELETE", r("/api/workspaces/{ws}/members/{user}", User, members::remove)),
-        ],
-        ["api", "workspaces", _, "daemon-tokens"] => vec![
-            ("GET", r("/api/workspaces/{ws}/daemon-tokens", User, tokens::list_daemon_tokens)),
-            ("POST", r("/api/workspaces/{ws}/daemon-tokens", User, tokens::create_daemon_token)),
-        ],
-        ["api", "workspaces", _, "daemon-tokens", _] => vec![("DELETE", r("/api/workspaces/{ws}/daemon-tokens/{id}", User, tokens::revoke_daemon_token))],
-        ["api", "workspaces", _, "runtimes"] => vec![("GET", r("/api/workspaces/{ws}/runtimes", User, runtimes::list))],
-        ["api", "runtimes", _] => vec![
-            ("GET", r("/api/runtimes/{id}", User, runtimes::get)),
-            ("PATCH", r("/api/runtimes/{id}", User, runtimes::patch)),
-            ("DELETE", r("/api/runtimes/{id}", User, retire::delete_strict)),
-        ],
-        ["api", "daemon", "register"] => vec![("POST", r("/api/daemon/register", Daemon, daemon::register))],
-        ["api", "daemon", "heartbeat"] => vec![("POST", r("/api/daemon/heartbeat", Daemon, daemon::heartbeat))],
-        ["api", "daemon", "deregister"] => vec![("POST", r("/api/daemon/deregister", Daemon, daemon::deregister))],
-        ["api", "workspaces", _, "events"] => vec![("GET", r("/api/workspaces/{ws}/events", User, events::list))],
-        ["api", "workspaces", _, "events", "stream"] => vec![("GET", r("/api/workspaces/{ws}/events/stream", User, events::stream))],
-        ["api", "workspaces", _, "agents"] => vec![
-            ("GET", r("/api/workspaces/{ws}/agents", User, agents::list)),
-            ("POST", r("/api/workspaces/{ws}/agents", User, agents::create)),
-        ],
-        ["api", "agents", _] => vec![
-            ("GET", r("/api/agents/{id}", User, agents::get)),
-            ("PATCH", r("/api/agents/{id}", User, agents::patch)),
-        ],
-        ["api", "agents", _, "archive"] => vec![("POST", r("/api/agents/{id}/archive", User, agents::archive))],
-        ["api", "agents", _, "restore"] => vec![("POST", r("/api/agents/{id}/restore", User, agents::restore))],
-        ["api", "agents", _, "tasks"] => vec![("POST", r("/api/agents/{id}/tasks", User, tasks::enqueue))],
-        ["api", "workspaces", _, "tasks"] => vec![("GET", r("/api/workspaces/{ws}/tasks", User, tasks::list))],
-        ["api", "tasks", _] => vec![("GET", r("/api/tasks/{id}", User, tasks::get))],
-        ["api", "tasks", _, "cancel"] => vec![("POST", r("/api/tasks/{id}/cancel", User, tasks::cancel))],
-        ["api", "workspaces", _, "autopilots"] => vec![
-            ("GET", r("/api/workspaces/{ws}/autopilots", User, autopilots::list)),
-            ("POST", r("/api/workspaces/{ws}/autopilots", User, autopilots::create)),
-        ],
-        ["api", "autopilots", _] => vec![
-            ("PATCH", r("/api/autopilots/{id}", User, autopilots::patch)),
-            ("DELETE", r("/api/autopilots/{id}", User, autopilots::delete)),
-        ],
-        ["api", "workspaces", _, "squads"] => vec![
-            ("GET", r("/api/workspaces/{ws}/squads", User, squads::list)),
-            ("POST", r("/api/workspaces/{ws}/squads", User, squads::create)),
-        ],
-        ["api", "squads", _] => vec![
-            ("GET", r("/api/squads/{id}", User, squads::get)),
-            ("PATCH", r("/api/squads/{id}", User, squads::patch)),
-        ],
-        ["api", "squads", _, "archive"] => vec![("POST", r("/api/squads/{id}/archive", User, squads::archive))],
-        ["api", "runtimes", _, "archive-agents-and-delete"] => vec![("POST", r("/api/runtimes/{id}/archive-agents-and-delete", User, retire::archive_agents_and_delete))],
-        ["api", "daemon", "runtimes", _, "claim"] => vec![("POST", r("/api/daemon/runtimes/{id}/claim", Daemon, daemon_tasks::claim))],
-        ["api", "daemon", "tasks", _, "start"] => vec![("POST", r("/api/daemon/tasks/{id}/start", Daemon, daemon_tasks::start))],
-        ["api", "daemon", "tasks", _, "complete"] => vec![("POST", r("/api/daemon/tasks/{id}/complete", Daemon, daemon_tasks::complete))],
-        ["api", "daemon", "tasks", _, "fail"] => vec![("POST", r("/api/daemon/tasks/{id}/fail", Daemon, daemon_tasks::fail))],
-        ["api", "pricing"] => vec![("GET", r("/api/pricing", User, usage::pricing))],
-        ["api", "runtimes", _, "usage"] => vec![("GET", r("/api/runtimes/{id}/usage", User, usage::runtime_usage))],
-        ["api", "runtimes", _, "usage", "by-agent"] => vec![("GET", r("/api/runtimes/{id}/usage/by-agent", User, usage::runtime_by_agent))],
-        ["api", "runtimes", _, "usage", "by-hour"] => vec![("GET", r("/api/runtimes/{id}/usage/by-hour", User, usage::runtime_by_hour))],
-        ["api", "runtimes", _, "activity"] => vec![("GET", r("/api/runtimes/{id}/activity", User, usage::runtime_activity))],
-        ["api", "workspaces", _, "usage", "daily"] => vec![("GET", r("/api/workspaces/{ws}/usage/daily", User, usage::workspace_daily))],
-        ["api", "workspaces", _, "usage", "summary"] => vec![("GET", r("/api/workspaces/{ws}/usage/summary", User, usage::workspace_summary))],
-        ["api", "workspaces", _, "usage", "by-runtime"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-runtime", User, usage::workspace_by_runtime))],
-        ["api", "workspaces", _, "pricing"] => vec![("GET", r("/api/workspaces/{ws}/pricing", User, prices::show))],
-        ["api", "workspaces", _, "prices"] => vec![("POST", r("/api/workspaces/{ws}/prices", User, prices::create))],
-        ["api", "workspaces", _, "prices", "preview"] => vec![("POST", r("/api/workspaces/{ws}/prices/preview", User, prices::preview))],
-        ["api", "workspaces", _, "prices", _] => vec![("DELETE", r("/api/workspaces/{ws}/prices/{id}", User, prices::delete))],
-        ["api", "workspaces", _, "usage", "reconcile"] => vec![("POST", r("/api/workspaces/{ws}/usage/reconcile", User, reconcile::reconcile))],
-        ["api", "workspaces", _, "usage", "unpriced"] => vec![("GET", r("/api/workspaces/{ws}/usage/unpriced", User, prices::unpriced))],
-        ["api", "workspaces", _, "usage", "by-agent"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-agent", User, usage::workspace_by_agent))],
-        ["api", "daemon", "tasks", _, "usage"] => vec![("POST", r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report))],
-        _ => return None,
-    })
-}
+const ENDPOINTS: &[(&str, Route)] = &[
+    // Operations.
+    ("GET",    r("/healthz",                                  Public, health::healthz)),
+    ("GET",    r("/metrics",                                  Public, metrics::get)),
+
+    // Users, workspaces, members, tokens.
+    ("GET",    r("/api/me",                                   User,   me::get)),
+    ("PATCH",  r("/api/me",                                   User,   me::patch)),
+    ("GET",    r("/api/tokens",                               User,   tokens::list_user_tokens)),
+    ("POST",   r("/api/tokens",                               User,   tokens::create_user_token)),
+    ("DELETE", r("/api/tokens/{id}",                          User,   tokens::revoke_user_token)),
+    ("GET",    r("/api/workspaces",                           User,   workspaces::list)),
+    ("POST",   r("/api/workspaces",                           User,   workspaces::create)),
+    ("GET",    r("/api/workspaces/{ws}/members",              User,   members::list)),
+    ("POST",   r("/api/workspaces/{ws}/members",              User,   members::add)),
+    ("PATCH",  r("/api/workspaces/{ws}/members/{user}",       User,   members::patch)),
+    ("DELETE", r("/api/workspaces/{ws}/members/{user}",       User,   members::remove)),
+    ("GET",    r("/api/workspaces/{ws}/daemon-tokens",        User,   tokens::list_daemon_tokens)),
+    ("POST",   r("/api/workspaces/{ws}/daemon-tokens",        User,   tokens::create_daemon_token)),
+    ("DELETE", r("/api/workspaces/{ws}/daemon-tokens/{id}",   User,   tokens::revoke_daemon_token)),
+
+    // Runtimes.
+    ("GET",    r("/api/workspaces/{ws}/runtimes",             User,   runtimes::list)),
+    ("GET",    r("/api/runtimes/{id}",                        User,   runtimes::get)),
+    ("PATCH",  r("/api/runtimes/{id}",                        User,   runtimes::patch)),
+    ("DELETE", r("/api/runtimes/{id}",                        User,   retire::delete_strict)),
+    ("POST",   r("/api/runtimes/{id}/archive-agents-and-delete", User, retire::archive_agents_and_delete)),
+
+    // The daemon protocol (daemon tokens).
+    ("POST",   r("/api/daemon/register",                      Daemon, daemon::register)),
+    ("POST",   r("/api/daemon/heartbeat",                     Daemon, daemon::heartbeat)),
+    ("POST",   r("/api/daemon/deregister",                    Daemon, daemon::deregister)),
+    ("POST",   r("/api/daemon/runtimes/{id}/claim",           Daemon, daemon_tasks::claim)),
+    ("POST",   r("/api/daemon/tasks/{id}/start",              Daemon, daemon_tasks::start)),
+    ("POST",   r("/api/daemon/tasks/{id}/complete",           Daemon, daemon_tasks::complete)),
+    ("POST",   r("/api/daemon/tasks/{id}/fail",               Daemon, daemon_tasks::fail)),
+    ("POST",   r("/api/daemon/tasks/{id}/usage",              Daemon, daemon_usage::report)),
+
+    // Events.
+    ("GET",    r("/api/workspaces/{ws}/events",               User,   events::list)),
+    ("GET",    r("/api/workspaces/{ws}/events/stream",        User,   events::stream)),
+
+    // Agents.
+    ("GET",    r("/api/workspaces/{ws}/agents",               User,   agents::list)),
+    ("POST",   r("/api/workspaces/{ws}/agents",               User,   agents::create)),
+    ("GET",    r("/api/agents/{id}",                          User,   agents::get)),
+    ("PATCH",  r("/api/agents/{id}",                          User,   agents::patch)),
+    ("POST",   r("/api/agents/{id}/archive",                  User,   agents::archive)),
+    ("POST",   r("/api/agents/{id}/restore",                  User,   agents::restore)),
+    ("POST",   r("/api/agents/{id}/tasks",                    User,   tasks::enqueue)),
+
+    // Tasks.
+    ("GET",    r("/api/workspaces/{ws}/tasks",                User,   tasks::list)),
+    ("GET",    r("/api/tasks/{id}",                           User,   tasks::get)),
+    ("POST",   r("/api/tasks/{id}/cancel",                    User,   tasks::cancel)),
+
+    // Autopilots.
+    ("GET",    r("/api/workspaces/{ws}/autopilots",           User,   autopilots::list)),
+    ("POST",   r("/api/workspaces/{ws}/autopilots",           User,   autopilots::create)),
+    ("PATCH",  r("/api/autopilots/{id}",                      User,   autopilots::patch)),
+    ("DELETE", r("/api/autopilots/{id}",                      User,   autopilots::delete)),
+
+    // Squads.
+    ("GET",    r("/api/workspaces/{ws}/squads",               User,   squads::list)),
+    ("POST",   r("/api/workspaces/{ws}/squads",               User,   squads::create)),
+    ("GET",    r("/api/squads/{id}",                          User,   squads::get)),
+    ("PATCH",  r("/api/squads/{id}",                          User,   squads::patch)),
+    ("POST",   r("/api/squads/{id}/archive",                  User,   squads::archive)),
+
+    // Usage reports.
+    ("GET",    r("/api/pricing",                              User,   usage::pricing)),
+    ("GET",    r("/api/runtimes/{id}/usage",                  User,   usage::runtime_usage)),
+    ("GET",    r("/api/runtimes/{id}/usage/by-agent",         User,   usage::runtime_by_agent)),
+    ("GET",    r("/api/runtimes/{id}/usage/by-hour",          User,   usage::runtime_by_hour)),
+    ("GET",    r("/api/runtimes/{id}/activity",               User,   usage::runtime_activity)),
+    ("GET",    r("/api/workspaces/{ws}/usage/daily",          User,   usage::workspace_daily)),
+    ("GET",    r("/api/workspaces/{ws}/usage/summary",        User,   usage::workspace_summary)),
+    ("GET",    r("/api/workspaces/{ws}/usage/by-runtime",     User,   usage::workspace_by_runtime)),
+    ("GET",    r("/api/workspaces/{ws}/usage/by-agent",       User,   usage::workspace_by_agent)),
+    // The price book and reconciliation.
+    ("GET",    r("/api/workspaces/{ws}/pricing",              User,   prices::show)),
+    ("POST",   r("/api/workspaces/{ws}/pricing/preview",      User,   prices::preview)),
+    ("POST",   r("/api/workspaces/{ws}/prices",               User,   prices::create)),
+    ("DELETE", r("/api/workspaces/{ws}/prices/{id}",          User,   prices::delete)),
+    ("GET",    r("/api/workspaces/{ws}/usage/unpriced",       User,   prices::unpriced)),
+    ("POST",   r("/api/workspaces/{ws}/usage/reconcile",      User,   reconcile::reconcile)),
+];
 
 #[cfg(test)]
 mod tests {
@@ -176,5 +194,59 @@ mod tests {
             resolve("GET", &["api", "me"]).ok().map(|r| r.pattern),
             Some("/api/me")
         );
+    }
+
+    fn segments(pattern: &'static str) -> Vec<&'static str> {
+        pattern.split('/').filter(|p| !p.is_empty()).collect()
+    }
+
+    /// Whether some path would fit both patterns.
+    fn overlap(a: &'static str, b: &'static str) -> bool {
+        let (a, b) = (segments(a), segments(b));
+        let placeholder = |s: &str| s.starts_with('{');
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(x, y)| placeholder(x) || placeholder(y) || x == y)
+    }
+
+    #[test]
+    fn every_route_resolves_from_its_own_pattern_and_no_two_patterns_overlap() {
+        let routes = all_routes();
+        assert_eq!(routes.len(), ENDPOINTS.len());
+        for (method, pattern, auth) in &routes {
+            let path: Vec<&str> = segments(pattern)
+                .into_iter()
+                .map(|s| if s.starts_with('{') { "x" } else { s })
+                .collect();
+            let found = resolve(method, &path).ok().map(|r| (r.pattern, r.auth));
+            assert_eq!(found, Some((*pattern, *auth)), "{method} {pattern}");
+            for (_, other) in ENDPOINTS {
+                if other.pattern != *pattern {
+                    assert!(
+                        !overlap(pattern, other.pattern),
+                        "{pattern} vs {}",
+                        other.pattern
+                    );
+                }
+            }
+        }
+        let mut seen: Vec<(&str, &str)> = routes.iter().map(|(m, p, _)| (*m, *p)).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), routes.len(), "a (method, pattern) listed twice");
+    }
+
+    #[test]
+    fn placeholders_match_exactly_one_segment() {
+        let runtime = ENDPOINTS
+            .iter()
+            .find(|(_, r)| r.pattern == "/api/runtimes/{id}")
+            .map(|(_, r)| *r)
+            .unwrap();
+        assert!(runtime.matches(&["api", "runtimes", "abc"]));
+        assert!(!runtime.matches(&["api", "runtimes"]));
+        assert!(!runtime.matches(&["api", "runtimes", "abc", "def"]));
+        assert!(!runtime.matches(&["api", "runtime", "abc"]));
     }
 }

@@ -53,12 +53,13 @@ impl Drop for Slot {
     }
 }
 
-/// Moves `rq`'s connection to a new stream thread that holds `slot`.
+/// Moves `rq`'s connection to a new stream thread that holds `slot`. The writer is taken on
+/// that thread: taking it drops the request, and dropping a request drains whatever body the
+/// client declared — which must never wait on an API worker.
 pub fn start(slot: Slot, rq: tiny_http::Request, spec: StreamSpec) {
-    let out = rq.into_writer();
     let spawned = std::thread::Builder::new()
         .name("sse".into())
-        .spawn(move || run(&slot.0, out, &spec));
+        .spawn(move || run(&slot.0, rq.into_writer(), &spec));
     if let Err(e) = spawned {
         // The closure (with the slot and the writer) is dropped: the slot is given back and
         // the connection closes.

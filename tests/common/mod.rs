@@ -325,6 +325,28 @@ impl World {
     }
 }
 
+impl TestServer {
+    /// A second server on this server's database file, started as `serve --read-only` (a
+    /// replica following it); same owner token and workspace. Its `dir` is empty: assert
+    /// rows through the primary's `sql()`.
+    pub fn read_only_follower(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::new(self.db_path());
+        config.workers = 2;
+        config.read_only = true;
+        tweak(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve --read-only");
+        TestServer {
+            base: format!("http://{}", handle.addr()),
+            handle: Some(handle),
+            dir: tempfile::tempdir().expect("temp dir"),
+            owner_token: self.owner_token.clone(),
+            ws: self.ws.clone(),
+            clock: None,
+        }
+    }
+}
+
 pub mod ledger;
 pub mod sse;
 
@@ -649,3 +671,6 @@ impl TestServer {
         keyed.into_iter().map(|(_, id)| id).collect()
     }
 }
+
+/// Raw HTTP over TcpStream and a seeded PRNG, for the hardening tests.
+pub mod raw;

@@ -1,5 +1,5 @@
 //! The workspace price book (issue 15): `GET …/pricing` (the table in force, members),
-//! `POST …/prices` and `DELETE …/prices/{id}` (admins), `POST …/prices/preview` (members: the
+//! `POST …/prices` and `DELETE …/prices/{id}` (admins), `POST …/pricing/preview` (members: the
 //! cost per UTC month under the current and the proposed book, nothing saved) and
 //! `GET …/usage/unpriced` (members). Prices arrive in USD per million tokens and are stored
 //! exactly as whole ticks per token; `valid_from` must lie on the 15-minute UTC grid.
@@ -176,7 +176,7 @@ pub fn delete(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
     Reply::no_content()
 }
 
-/// `POST /api/workspaces/{ws}/prices/preview`: UTC months from `valid_from`'s on.
+/// `POST /api/workspaces/{ws}/pricing/preview`: UTC months from `valid_from`'s on.
 pub fn preview(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
     let uid = user_id(caller)?;
     let ws = req.path_id(2, "workspace id")?;
