@@ -238,3 +238,19 @@ CREATE INDEX usage_agent_rollup_by_runtime ON usage_agent_rollup(runtime_id, spa
 CREATE INDEX task_by_runtime_started ON task(runtime_id, started_at);
 -- step 6: drill-down reads a workspace's ledger rows by instant
 CREATE INDEX task_usage_by_workspace_time ON task_usage(workspace_id, occurred_at);
+
+-- step 7: workspace price overrides (a price book with effective dates)
+-- Prices in whole ticks (10^-10 USD) per token; valid_from on the 15-minute UTC grid.
+CREATE TABLE price_override (
+    id          TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    model       TEXT NOT NULL,
+    input       INTEGER NOT NULL,
+    output      INTEGER NOT NULL,
+    cache_read  INTEGER NOT NULL,
+    cache_write INTEGER NOT NULL,
+    valid_from  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    UNIQUE (workspace_id, model, valid_from)
+);

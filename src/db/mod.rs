@@ -11,6 +11,7 @@ pub mod events;
 pub mod file_lock;
 pub mod maintenance;
 pub mod members;
+pub mod prices;
 pub mod retire;
 pub mod runtimes;
 pub mod squads;

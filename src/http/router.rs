@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
     agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    retire, runtimes, squads, tasks, tokens, usage, usage_tasks, workspaces,
+    prices, reconcile, retire, runtimes, squads, tasks, tokens, usage, usage_tasks, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -170,6 +170,13 @@ const ENDPOINTS: &[(&str, Route)] = &[
     ("GET",    r("/api/workspaces/{ws}/usage/by-runtime",     User,   usage::workspace_by_runtime)),
     ("GET",    r("/api/workspaces/{ws}/usage/by-agent",       User,   usage::workspace_by_agent)),
     ("GET",    r("/api/workspaces/{ws}/usage/tasks",          User,   usage_tasks::workspace_tasks)),
+    // The price book and reconciliation.
+    ("GET",    r("/api/workspaces/{ws}/pricing",              User,   prices::show)),
+    ("POST",   r("/api/workspaces/{ws}/pricing/preview",      User,   prices::preview)),
+    ("POST",   r("/api/workspaces/{ws}/prices",               User,   prices::create)),
+    ("DELETE", r("/api/workspaces/{ws}/prices/{id}",          User,   prices::delete)),
+    ("GET",    r("/api/workspaces/{ws}/usage/unpriced",       User,   prices::unpriced)),
+    ("POST",   r("/api/workspaces/{ws}/usage/reconcile",      User,   reconcile::reconcile)),
 ];
 
 #[cfg(test)]

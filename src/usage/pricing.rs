@@ -190,23 +190,34 @@ impl PriceTable {
     /// `-YYYY-MM-DD`, `-YYYYMMDD` or `-latest`. Each candidate is tried as `provider/candidate`,
     /// then bare; the first exact hit wins. No prefix guessing.
     pub fn lookup(&self, provider: &str, model: &str) -> Option<Price> {
-        let provider = provider.trim();
-        for candidate in candidates(model.trim()) {
-            if !provider.is_empty() {
-                if let Some(price) = self.get(&format!("{provider}/{candidate}")) {
-                    return Some(price);
-                }
-            }
-            if let Some(price) = self.get(&candidate) {
+        lookup_in(provider, model, |name| self.get(name))
+    }
+
+    /// The entry written exactly `name`, without normalisation.
+    pub fn get(&self, name: &str) -> Option<Price> {
+        self.index.get(name).map(|&at| self.entries[at].price)
+    }
+}
+
+/// `PriceTable::lookup` over any table of exact names (`get`), so a workspace's overrides
+/// layered over the table normalise exactly as the table does.
+pub fn lookup_in(
+    provider: &str,
+    model: &str,
+    get: impl Fn(&str) -> Option<Price>,
+) -> Option<Price> {
+    let provider = provider.trim();
+    for candidate in candidates(model.trim()) {
+        if !provider.is_empty() {
+            if let Some(price) = get(&format!("{provider}/{candidate}")) {
                 return Some(price);
             }
         }
-        None
+        if let Some(price) = get(&candidate) {
+            return Some(price);
+        }
     }
-
-    fn get(&self, name: &str) -> Option<Price> {
-        self.index.get(name).map(|&at| self.entries[at].price)
-    }
+    None
 }
 
 /// The file's shape. Prices stay raw JSON text so they are parsed exactly, never as floats.

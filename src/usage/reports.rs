@@ -4,6 +4,7 @@
 //! reported costs plus table prices for the rest, unknown models as unpriced tokens — and sorts
 //! as the contract says. Amounts stay exact in ticks; rounding happens at rendering.
 
+pub mod book;
 pub mod calendar;
 pub mod drill;
 pub mod plan;
@@ -14,11 +15,13 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use crate::db::runtimes;
 use crate::db::usage::reads::{self, RollupRow, Scope};
 use crate::db::usage::rollup::{self, Sums};
 use crate::db::usage::{model_names, started_per_quarter};
 use crate::db::{Conn, DbResult};
 use crate::usage::money::Ticks;
+use crate::usage::pricebook::PriceBook;
 use crate::usage::pricing::{Price, PriceTable};
 use crate::usage::window::{day_of_quarter, hour_of_quarter};
 use calendar::DayBuckets;
@@ -181,9 +184,7 @@ pub fn runtime_days(
         .filter_map(|p| {
             Some(RuntimeDay {
                 date: p.group?,
-                cache_savings: p
-                    .price
-                    .map(|price| p.totals.cache_read_tokens * (price.input - price.cache_read)),
+                cache_savings: p.cache_savings,
                 provider: p.provider,
                 model: p.model,
                 totals: p.totals,
@@ -361,12 +362,12 @@ struct Part<G> {
     dimension: Option<String>,
     provider: String,
     model: String,
-    price: Option<Price>,
+    /// Cache-read tokens × (input − cache-read price) per price epoch; `None` if never priced.
+    cache_savings: Option<Ticks>,
     totals: Totals,
 }
 
-/// Reads `scope` over the report's window, folds its rows by (group of the bucket, dimension,
-/// model) and prices each fold.
+/// `priced_parts_with` the price book of the scope's workspace.
 fn priced_parts<G: Copy + Eq + Hash>(
     c: &Conn,
     view: View,
@@ -374,63 +375,96 @@ fn priced_parts<G: Copy + Eq + Hash>(
     grouping: Grouping,
     group_of: impl Fn(i64) -> G,
 ) -> DbResult<Vec<Part<G>>> {
-    let mut folded: HashMap<(G, Option<String>, i64), Acc> = HashMap::new();
-    for range in plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now) {
+    let workspace = match scope {
+        Scope::Runtime(id) | Scope::AgentsOfRuntime(id) => {
+            runtimes::get(c, id)?.map(|rt| rt.workspace_id)
+        }
+        Scope::Workspace(id) | Scope::RuntimesOfWorkspace(id) | Scope::AgentsOfWorkspace(id) => {
+            Some(id.to_string())
+        }
+    };
+    let book = match workspace {
+        Some(ws) => PriceBook::load(c, view.pricing, &ws)?,
+        None => PriceBook::table_only(view.pricing),
+    };
+    priced_parts_with(c, view, &book, scope, grouping, group_of)
+}
+
+/// Reads `scope` over the report's window, folds its rows by (group of the bucket, dimension,
+/// model, price epoch), prices each fold with `book` and adds up the epochs.
+fn priced_parts_with<G: Copy + Eq + Hash>(
+    c: &Conn,
+    view: View,
+    book: &PriceBook,
+    scope: Scope,
+    grouping: Grouping,
+    group_of: impl Fn(i64) -> G,
+) -> DbResult<Vec<Part<G>>> {
+    type Key<G> = (G, Option<String>, i64);
+    let mut folded: HashMap<(Key<G>, usize), Acc> = HashMap::new();
+    let cuts = book.cuts();
+    for range in plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now, cuts) {
         let (span, start, end) = (range.span, range.start, range.end);
         match range.group {
-            // The whole range is one group: let the database sum it.
+            // The whole range is one group and, as no range straddles a price cut, one price
+            // epoch: let the database sum it.
             Some(at) => {
-                let group = group_of(at);
+                let (group, epoch) = (group_of(at), book.epoch_of(start));
                 reads::summed(c, scope, span, start, end, |row: RollupRow| {
                     folded
-                        .entry((group, row.dimension, row.model_id))
+                        .entry(((group, row.dimension, row.model_id), epoch))
                         .or_default()
                         .add(&row.sums);
                 })?;
             }
             None => {
-                // Rows come in bucket order: name each bucket's group once.
-                let mut last: Option<(i64, G)> = None;
+                // Rows come in bucket order: name each bucket's group and epoch once.
+                let mut last: Option<(i64, G, usize)> = None;
                 reads::read_each(c, scope, span, start, end, |row: RollupRow| {
-                    let group = match last {
-                        Some((bucket, group)) if bucket == row.bucket => group,
+                    let (group, epoch) = match last {
+                        Some((bucket, group, epoch)) if bucket == row.bucket => (group, epoch),
                         _ => {
-                            let group = group_of(row.bucket);
-                            last = Some((row.bucket, group));
-                            group
+                            let (group, epoch) = (group_of(row.bucket), book.epoch_of(row.bucket));
+                            last = Some((row.bucket, group, epoch));
+                            (group, epoch)
                         }
                     };
                     folded
-                        .entry((group, row.dimension, row.model_id))
+                        .entry(((group, row.dimension, row.model_id), epoch))
                         .or_default()
                         .add(&row.sums);
                 })?;
             }
         }
     }
-    let mut ids: Vec<i64> = folded.keys().map(|(_, _, id)| *id).collect();
+    let mut ids: Vec<i64> = folded.keys().map(|((_, _, id), _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
     let names = model_names(c, &ids)?;
-    let prices: HashMap<i64, Option<Price>> = names
-        .iter()
-        .map(|(id, (provider, model))| (*id, view.pricing.lookup(provider, model)))
-        .collect();
-    Ok(folded
-        .into_iter()
-        .map(|((group, dimension, model_id), acc)| {
-            let (provider, model) = names.get(&model_id).cloned().unwrap_or_default();
-            let price = prices.get(&model_id).copied().flatten();
-            Part {
-                group,
-                dimension,
-                provider,
-                model,
-                price,
-                totals: Totals::of(&acc, price.as_ref()),
-            }
-        })
-        .collect())
+    let mut prices: HashMap<(i64, usize), Option<Price>> = HashMap::new();
+    let mut parts: HashMap<Key<G>, Part<G>> = HashMap::new();
+    for ((key, epoch), acc) in folded {
+        let model_id = key.2;
+        let (provider, model) = names.get(&model_id).cloned().unwrap_or_default();
+        let price = *prices
+            .entry((model_id, epoch))
+            .or_insert_with(|| book.price_in_epoch(&provider, &model, epoch));
+        let totals = Totals::of(&acc, price.as_ref());
+        let savings = price.map(|p| totals.cache_read_tokens * (p.input - p.cache_read));
+        let part = parts.entry(key.clone()).or_insert_with(|| Part {
+            group: key.0,
+            dimension: key.1,
+            provider,
+            model,
+            cache_savings: None,
+            totals: Totals::default(),
+        });
+        part.totals.add(&totals);
+        if let Some(savings) = savings {
+            *part.cache_savings.get_or_insert(0) += savings;
+        }
+    }
+    Ok(parts.into_values().collect())
 }
 
 /// Adds parts with the same `key`, dropping rows left all zero.

@@ -10,6 +10,8 @@ pub mod health;
 pub mod me;
 pub mod members;
 pub mod metrics;
+pub mod prices;
+pub mod reconcile;
 pub mod retire;
 pub mod runtimes;
 pub mod squads;

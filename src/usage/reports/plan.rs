@@ -41,14 +41,34 @@ pub struct Range {
 
 /// The ranges covering `[since, ∞)` for `grouping` in `tz`, using `spans` (minutes, ascending,
 /// each dividing the next, the first 15). Groups are laid out up to two local days after
-/// `now`'s; anything later (a clock set back, say) is read in quarters.
-pub fn ranges(spans: &[i64], grouping: Grouping, tz: Tz, since: i64, now: i64) -> Vec<Range> {
+/// `now`'s; anything later (a clock set back, say) is read in quarters. No bucket straddles
+/// one of `cuts` (instants on the quarter grid where a price changes).
+pub fn ranges(
+    spans: &[i64],
+    grouping: Grouping,
+    tz: Tz,
+    since: i64,
+    now: i64,
+    cuts: &[i64],
+) -> Vec<Range> {
     let since = quarter_start(since);
-    let boundaries = match grouping {
+    let mut boundaries = match grouping {
         Grouping::Window => vec![since],
         Grouping::LocalDay => day_starts(tz, since, horizon(tz, now)),
         Grouping::LocalHour => hour_starts(tz, since, horizon(tz, now)),
     };
+    // Past the last group boundary only the open window tail tiles coarser than quarters.
+    let limit = match grouping {
+        Grouping::Window => OPEN,
+        _ => boundaries.last().copied().unwrap_or(since),
+    };
+    boundaries.extend(
+        cuts.iter()
+            .map(|&c| quarter_start(c))
+            .filter(|&c| c > since && c < limit),
+    );
+    boundaries.sort_unstable();
+    boundaries.dedup();
     let mut out = Vec::new();
     for pair in boundaries.windows(2) {
         tile(pair[0], pair[1], spans, Some(pair[0]), &mut out);
@@ -234,7 +254,7 @@ mod tests {
     fn a_utc_window_reads_days_and_whole_hours() {
         let since = ms("2026-03-01T00:00:00Z");
         let now = ms("2026-03-10T13:07:00Z");
-        let got = ranges(SPANS, Grouping::LocalDay, Tz::UTC, since, now);
+        let got = ranges(SPANS, Grouping::LocalDay, Tz::UTC, since, now, &[]);
         let tail = ms("2026-03-12T00:00:00Z");
         assert_eq!(
             got,
@@ -265,6 +285,7 @@ mod tests {
             zone("Asia/Kathmandu"),
             since,
             since + 40 * D,
+            &[],
         );
         assert_eq!(
             got,
@@ -313,7 +334,7 @@ mod tests {
                 let today = local_date(instant_of_ms(now), tz);
                 let first = today - Days::new(40);
                 let since = ms_of_instant(start_of_local_day(tz, first));
-                let got = ranges(SPANS, Grouping::LocalDay, tz, since, now);
+                let got = ranges(SPANS, Grouping::LocalDay, tz, since, now, &[]);
                 check_cover(&got, since, horizon(tz, now) + D, |q| {
                     day_of_quarter(q, tz).to_string()
                 });
@@ -339,7 +360,7 @@ mod tests {
             let tz = zone(name);
             let today = local_date(instant_of_ms(now), tz);
             let since = ms_of_instant(start_of_local_day(tz, today - Days::new(30)));
-            let got = ranges(SPANS, Grouping::LocalHour, tz, since, now);
+            let got = ranges(SPANS, Grouping::LocalHour, tz, since, now, &[]);
             check_cover(&got, since, horizon(tz, now) + H, |q| {
                 hour_of_quarter(q, tz).to_string()
             });
@@ -349,6 +370,17 @@ mod tests {
                 "{name}: {got:?}"
             );
             assert!(got.iter().all(|r| r.span != 1440), "{name}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn no_bucket_straddles_a_price_cut() {
+        let since = ms("2026-03-01T00:00:00Z");
+        let now = ms("2026-03-10T13:07:00Z");
+        let cut = ms("2026-03-04T10:15:00Z");
+        for grouping in [Grouping::Window, Grouping::LocalDay, Grouping::LocalHour] {
+            let got = ranges(SPANS, grouping, Tz::UTC, since, now, &[cut, since - D]);
+            check_cover(&got, since, now + 3 * D, |q| (q >= cut).to_string());
         }
     }
 
