@@ -263,11 +263,13 @@ pub fn write_rows(s: &TestServer, rows: Vec<LedgerRow>) -> usize {
         .expect("open the database");
     db.write_tx(|tx| {
         let mut fresh = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for row in rows {
+            let key = (row.task_id.clone(), row.provider.clone(), row.model.clone());
             let present = ledger_db::rows_for_task(tx, &row.task_id)?
                 .iter()
                 .any(|r| r.provider == row.provider && r.model == row.model);
-            if !present {
+            if !present && seen.insert(key) {
                 fresh.push(row);
             }
         }
