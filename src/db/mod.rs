@@ -6,6 +6,7 @@ mod migrate;
 
 pub mod agents;
 pub mod autopilots;
+pub mod budgets;
 pub mod events;
 pub mod maintenance;
 pub mod members;

@@ -5,8 +5,8 @@ use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
-    agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    retire, runtimes, squads, tasks, tokens, usage, workspaces,
+    agents, autopilots, budgets, daemon, daemon_tasks, daemon_usage, events, health, me, members,
+    metrics, retire, runtimes, squads, tasks, tokens, usage, workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -149,6 +149,17 @@ fn endpoints(segments: &[&str]) -> Option<Vec<(&'static str, Route)>> {
         ["api", "workspaces", _, "usage", "by-runtime"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-runtime", User, usage::workspace_by_runtime))],
         ["api", "workspaces", _, "usage", "by-agent"] => vec![("GET", r("/api/workspaces/{ws}/usage/by-agent", User, usage::workspace_by_agent))],
         ["api", "daemon", "tasks", _, "usage"] => vec![("POST", r("/api/daemon/tasks/{id}/usage", Daemon, daemon_usage::report))],
+        ["api", "workspaces", _, "budgets"] => vec![
+            ("GET", r("/api/workspaces/{ws}/budgets", User, budgets::list)),
+            ("POST", r("/api/workspaces/{ws}/budgets", User, budgets::create)),
+        ],
+        ["api", "budgets", _] => vec![
+            ("GET", r("/api/budgets/{id}", User, budgets::get)),
+            ("PATCH", r("/api/budgets/{id}", User, budgets::patch)),
+            ("DELETE", r("/api/budgets/{id}", User, budgets::delete)),
+        ],
+        ["api", "budgets", _, "status"] => vec![("GET", r("/api/budgets/{id}/status", User, budgets::get_status))],
+        ["api", "workspaces", _, "usage", "projection"] => vec![("GET", r("/api/workspaces/{ws}/usage/projection", User, budgets::projection))],
         _ => return None,
     })
 }
