@@ -10,10 +10,10 @@ use serde_json::{json, Number, Value};
 use crate::access::member_role;
 use crate::accounts::clean_name;
 use crate::auth::Caller;
-use crate::budgets::{
-    self, check_action, check_amount, check_period, check_scope, check_thresholds, status, tz_of,
-    BudgetChanges, NewBudget, Scope, DEFAULT_THRESHOLDS,
+use crate::budgets::input::{
+    check_action, check_amount, check_period, check_scope, check_thresholds,
 };
+use crate::budgets::{self, status, tz_of, BudgetChanges, NewBudget, Scope, DEFAULT_THRESHOLDS};
 use crate::clock::rfc3339;
 use crate::ctx::Ctx;
 use crate::db;
@@ -234,11 +234,12 @@ fn clean_optional_name(name: &str) -> Result<String, ApiError> {
     clean_name("name", name)
 }
 
-/// An instant as local time with its offset, e.g. `2026-03-10T00:00:00.000+05:45`.
+/// An instant as local time with its offset, always numeric: `2026-03-10T00:00:00.000+05:45`,
+/// `…+00:00` in UTC.
 fn local(ms: i64, tz: Tz) -> String {
     instant_of_ms(ms)
         .with_timezone(&tz)
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
 /// `spent / amount` in percent, rounded down to a hundredth so that a threshold not yet

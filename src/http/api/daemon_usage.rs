@@ -103,7 +103,7 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
     let actor = Actor::of(caller);
     let rows = ctx.write(|tx| {
         let rows = ingest::record(tx, user_id, workspace_id, &task_id, entries, &actor, now)?;
-        budgets::evaluate_after_usage(tx, &ctx.pricing, &rows, now)?;
+        budgets::evaluate::evaluate_after_usage(tx, &ctx.pricing, &rows, now)?;
         Ok::<_, ApiError>(rows)
     })?;
     json_text(&ReportView {
