@@ -254,3 +254,37 @@ CREATE TABLE price_override (
     created_by  TEXT NOT NULL,
     UNIQUE (workspace_id, model, valid_from)
 );
+
+-- step 8: budgets — spend limits per period in a zone, and the thresholds each period announced
+-- A budget watches the spend of its scope (the workspace, one runtime or one agent; no foreign
+-- key to the runtime or agent, whose usage history outlives them) over the current day, week
+-- (from Monday) or calendar month in `timezone`. `exceeded_until` is the end of the period in
+-- which the last evaluation found the spend at or over the amount (NULL when under): it is
+-- what claims and the scheduler read, so they never price anything.
+CREATE TABLE budget (
+    id             TEXT PRIMARY KEY,
+    workspace_id   TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    name           TEXT,
+    scope_type     TEXT NOT NULL CHECK (scope_type IN ('workspace', 'runtime', 'agent')),
+    scope_id       TEXT,
+    amount_micros  INTEGER NOT NULL CHECK (amount_micros > 0),  -- 10^-6 USD
+    period         TEXT NOT NULL CHECK (period IN ('day', 'week', 'month')),
+    timezone       TEXT NOT NULL,
+    thresholds     TEXT NOT NULL,  -- ascending percentages, comma-separated ("50,80,100")
+    action         TEXT NOT NULL DEFAULT 'alert' CHECK (action IN ('alert', 'pause_dispatch')),
+    exceeded_until INTEGER,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    CHECK ((scope_type = 'workspace') = (scope_id IS NULL))
+);
+CREATE INDEX budget_by_workspace ON budget(workspace_id, scope_type, scope_id);
+-- One row per threshold announced in a period: the key is what makes the announcement
+-- happen exactly once, whatever the concurrency, restarts or re-reports.
+CREATE TABLE budget_alert (
+    budget_id    TEXT NOT NULL REFERENCES budget(id) ON DELETE CASCADE,
+    period_start INTEGER NOT NULL,
+    threshold    INTEGER NOT NULL,
+    spent_micros INTEGER NOT NULL,
+    crossed_at   INTEGER NOT NULL,
+    UNIQUE (budget_id, period_start, threshold)
+);

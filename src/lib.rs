@@ -8,6 +8,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod bench;
+pub mod budgets;
 pub mod check;
 pub mod clock;
 pub mod commands;

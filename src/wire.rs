@@ -1,12 +1,13 @@
 //! JSON shapes that appear both in API responses and inside event payloads (Runtime, Agent,
-//! Task, Autopilot, Squad), defined once so the two never drift. Each is built by hand from a
-//! db row: renaming a Rust field must not silently change the contract.
+//! Task, Autopilot, Squad, Budget), defined once so the two never drift. Each is built by hand
+//! from a db row: renaming a Rust field must not silently change the contract.
 
 use serde_json::{json, Value};
 
 use crate::clock::rfc3339;
 use crate::db::agents::Agent;
 use crate::db::autopilots::Autopilot;
+use crate::db::budgets::Budget;
 use crate::db::runtimes::Runtime;
 use crate::db::squads::Squad;
 use crate::db::tasks::Task;
@@ -98,5 +99,33 @@ pub fn squad_json(s: &Squad) -> Value {
         "archived_at": s.archived_at.map(rfc3339),
         "created_at": rfc3339(s.created_at),
         "updated_at": rfc3339(s.updated_at),
+    })
+}
+
+// ---- Budget (README "Budgets") ----------------------------------------------------------
+
+/// `Budget`: `state` is `paused` while a spent `pause_dispatch` budget holds work back,
+/// `exceeded` while a spent `alert` budget's period lasts, else `ok`.
+pub fn budget_json(b: &Budget, now: i64) -> Value {
+    let spent = b.exceeded_until.is_some_and(|until| until > now);
+    let state = match (spent, b.action.as_str()) {
+        (false, _) => "ok",
+        (true, "pause_dispatch") => "paused",
+        (true, _) => "exceeded",
+    };
+    json!({
+        "id": b.id,
+        "workspace_id": b.workspace_id,
+        "name": b.name,
+        "scope": {"type": b.scope_type, "id": b.scope_id},
+        // Micro-dollars below 2⁵³ are exact as the float nearest their decimal.
+        "amount_usd": b.amount_micros as f64 / 1_000_000.0,
+        "period": b.period,
+        "timezone": b.timezone,
+        "thresholds": b.thresholds,
+        "action": b.action,
+        "state": state,
+        "created_at": rfc3339(b.created_at),
+        "updated_at": rfc3339(b.updated_at),
     })
 }

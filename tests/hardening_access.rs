@@ -110,7 +110,10 @@ fn errors_come_in_the_contract_order_on_every_route() {
         let r = send_bytes(&mut client, method, &with_ids(&unknown), token, broken);
         let got = (r.status, code(&r));
         let (invalid_json, not_found) = ((400, "invalid_json".into()), (404, "not_found".into()));
-        if scene::takes_body(method, pattern) {
+        if pattern.ends_with("/usage/reconcile") {
+            // The one body that is a CSV bill, not JSON.
+            assert_eq!(got, (400, "invalid_csv".into()), "{pattern}: {}", r.text());
+        } else if scene::takes_body(method, pattern) {
             assert_eq!(got, invalid_json, "{method} {pattern}: {}", r.text());
         } else if pattern.contains('{') {
             // No body in the contract: a broken one may be refused or ignored.
@@ -236,7 +239,10 @@ pub fn send(
     token: &str,
     body: Option<&serde_json::Value>,
 ) -> RawResp {
-    let bytes = body.map(|b| b.to_string().into_bytes());
+    let bytes = body.map(|b| match b {
+        serde_json::Value::String(text) => text.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    });
     send_bytes(client, method, path, token, bytes.as_deref())
 }
 

@@ -195,7 +195,8 @@ fn drill_down_totals_equal_report_cells_in_ticks_for_random_ledgers() {
         db.read(|c| {
             let drill_day = |date: NaiveDate, filter: LedgerFilter| {
                 let day = Period::range(tz, date, date);
-                drill::task_usage(c, &pricing, tz, &filter, day.since, day.end).map(|d| d.1)
+                let book = hangar::usage::pricebook::PriceBook::table_only(&pricing);
+                drill::task_usage(c, &book, tz, &filter, day.since, day.end).map(|d| d.1)
             };
             for cell in reports::workspace_daily(c, view, &s.ws)? {
                 let filter = LedgerFilter {

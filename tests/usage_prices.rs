@@ -141,7 +141,7 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
     let body = price_body("claude-sonnet-5", json!(7), "2026-06-03T10:15:00Z");
     let preview = s
         .post(
-            &format!("/api/workspaces/{}/pricing/preview", s.ws),
+            &format!("/api/workspaces/{}/prices/preview", s.ws),
             &w.member,
             body.clone(),
         )
@@ -191,6 +191,25 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
         assert_eq!(total(a) - total(b), expected_delta_micros, "{b:?} → {a:?}");
     }
     assert_eq!(daily.len(), daily_before.len());
+    // The drill-down prices each ledger row with the price in force at its instant: the rows
+    // behind a day straddling valid_from add up to the day's cell.
+    let drill = s
+        .get(
+            &format!(
+                "/api/workspaces/{}/usage/tasks?date=2026-06-03&model=claude-sonnet-5&tz=UTC",
+                s.ws
+            ),
+            &w.owner,
+        )
+        .expect(200)
+        .body;
+    let micros = |v: &Value| (v.as_f64().unwrap() * 1e6).round() as i64;
+    assert_eq!(micros(&drill["total"]["cost_usd"]), 6000 + 32400, "{drill}");
+    assert_eq!(
+        hangar_check(&s),
+        "",
+        "hangar check agrees with overrides in force"
+    );
 
     let pricing = s
         .get(&format!("/api/workspaces/{}/pricing", s.ws), &w.member)
@@ -217,7 +236,7 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
         "deleting restores the old figures"
     );
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM event WHERE type IN ('price.created', 'price.deleted')"),
+        s.count("SELECT COUNT(*) FROM event WHERE type IN ('price:created', 'price:deleted')"),
         2
     );
 }
@@ -318,7 +337,7 @@ fn bad_input_is_refused_with_400_and_nothing_is_written() {
     for (body, code, field) in cases {
         for p in [
             path.clone(),
-            format!("/api/workspaces/{}/pricing/preview", s.ws),
+            format!("/api/workspaces/{}/prices/preview", s.ws),
         ] {
             let r = s.post(&p, &w.owner, body.clone()).expect_error(400, code);
             assert!(r.text.contains(field), "{p} {body}: {}", r.text);
@@ -368,7 +387,7 @@ fn only_admins_change_prices_and_other_workspaces_see_nothing() {
     }
     for path in [
         format!("/api/workspaces/{ws}/prices"),
-        format!("/api/workspaces/{ws}/pricing/preview"),
+        format!("/api/workspaces/{ws}/prices/preview"),
     ] {
         s.post(&path, &w.outsider, body.clone())
             .expect_error(404, "not_found");
@@ -389,4 +408,19 @@ fn only_admins_change_prices_and_other_workspaces_see_nothing() {
         .expect(200);
     assert_eq!(other.body["overrides"], json!([]));
     assert_eq!(s.count("SELECT COUNT(*) FROM price_override"), 1);
+}
+
+/// The failing lines of `hangar check` on this server's database (empty when all pass).
+fn hangar_check(s: &TestServer) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hangar"))
+        .args(["check", "--db"])
+        .arg(s.db_path())
+        .output()
+        .expect("run hangar check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("checks passed"), "{text}");
+    text.lines()
+        .filter(|l| l.starts_with("FAIL"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

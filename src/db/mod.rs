@@ -7,6 +7,7 @@ mod migrate;
 
 pub mod agents;
 pub mod autopilots;
+pub mod budgets;
 pub mod events;
 pub mod file_lock;
 pub mod maintenance;

@@ -137,18 +137,33 @@ pub fn list(c: &Conn, f: &TaskFilter) -> DbResult<Vec<Task>> {
     )
 }
 
-/// Moves the oldest `queued` task of a non-archived agent on `runtime_id` to `dispatched`
-/// and returns it. Runs inside the caller's write transaction, which is what makes two
-/// concurrent claims see different tasks.
-pub fn claim_next(tx: &Tx, runtime_id: &str, now: i64) -> DbResult<Option<Task>> {
+/// Moves the oldest `queued` task of a non-archived agent on `runtime_id`, other than the
+/// `held` agents' (a spent budget holds them back), to `dispatched` and returns it. Runs
+/// inside the caller's write transaction, which is what makes two concurrent claims see
+/// different tasks.
+pub fn claim_next(tx: &Tx, runtime_id: &str, held: &[String], now: i64) -> DbResult<Option<Task>> {
+    let held_filter = if held.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "AND t.agent_id NOT IN ({})",
+            vec!["?"; held.len()].join(", ")
+        )
+    };
+    let sql = format!(
+        "SELECT t.id FROM task t JOIN agent a ON a.id = t.agent_id
+         WHERE t.runtime_id = ? AND t.status = 'queued' AND a.archived_at IS NULL {held_filter}
+         ORDER BY t.created_at, t.id LIMIT 1"
+    );
     let next: Option<String> = tx
         .raw()
-        .prepare_cached(
-            "SELECT t.id FROM task t JOIN agent a ON a.id = t.agent_id
-             WHERE t.runtime_id = ?1 AND t.status = 'queued' AND a.archived_at IS NULL
-             ORDER BY t.created_at, t.id LIMIT 1",
-        )?
-        .query_row([runtime_id], |r| r.get(0))
+        .prepare_cached(&sql)?
+        .query_row(
+            rusqlite::params_from_iter(
+                std::iter::once(runtime_id).chain(held.iter().map(String::as_str)),
+            ),
+            |r| r.get(0),
+        )
         .optional()?;
     let Some(id) = next else {
         return Ok(None);

@@ -5,8 +5,9 @@ use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ErrorKind};
 use crate::http::api::{
-    agents, autopilots, daemon, daemon_tasks, daemon_usage, events, health, me, members, metrics,
-    prices, reconcile, retire, runtimes, squads, tasks, tokens, usage, usage_tasks, workspaces,
+    agents, autopilots, budgets, daemon, daemon_tasks, daemon_usage, events, health, me, members,
+    metrics, prices, reconcile, retire, runtimes, squads, tasks, tokens, usage, usage_tasks,
+    workspaces,
 };
 use crate::http::request::Req;
 use crate::http::response::Reply;
@@ -51,21 +52,48 @@ impl Route {
 }
 
 pub fn resolve(method: &str, segments: &[&str]) -> Result<Route, ApiError> {
-    let mut allow = Vec::new();
-    for (m, route) in ENDPOINTS.iter().filter(|(_, r)| r.matches(segments)) {
-        if *m == method {
-            return Ok(*route);
-        }
-        allow.push(*m);
-    }
-    if allow.is_empty() {
+    let matching = || ENDPOINTS.iter().filter(|(_, r)| r.matches(segments));
+    // A literal segment beats a placeholder (`…/prices/preview` over `…/prices/{id}`): only
+    // the most specific matching pattern answers, and only its methods are allowed.
+    let Some(best) =
+        matching().map(|(_, r)| r.pattern).reduce(
+            |best, p| {
+                if more_specific(p, best) {
+                    p
+                } else {
+                    best
+                }
+            },
+        )
+    else {
         return Err(ApiError::new(
             ErrorKind::NotFound,
             "not_found",
             "no such route",
         ));
+    };
+    let mut allow = Vec::new();
+    for (m, route) in matching().filter(|(_, r)| r.pattern == best) {
+        if *m == method {
+            return Ok(*route);
+        }
+        allow.push(*m);
     }
     Err(ApiError::method_not_allowed(allow))
+}
+
+/// Whether pattern `a` has a literal segment where `b` has a placeholder before the other way
+/// round (both of the same length; compared left to right).
+fn more_specific(a: &str, b: &str) -> bool {
+    let placeholder = |s: &str| s.starts_with('{');
+    for (x, y) in a.split('/').zip(b.split('/')) {
+        match (placeholder(x), placeholder(y)) {
+            (false, true) => return true,
+            (true, false) => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Every (method, path pattern, auth) the router serves, in table order: for tests and
@@ -172,11 +200,20 @@ const ENDPOINTS: &[(&str, Route)] = &[
     ("GET",    r("/api/workspaces/{ws}/usage/tasks",          User,   usage_tasks::workspace_tasks)),
     // The price book and reconciliation.
     ("GET",    r("/api/workspaces/{ws}/pricing",              User,   prices::show)),
-    ("POST",   r("/api/workspaces/{ws}/pricing/preview",      User,   prices::preview)),
+    ("POST",   r("/api/workspaces/{ws}/prices/preview",       User,   prices::preview)),
     ("POST",   r("/api/workspaces/{ws}/prices",               User,   prices::create)),
     ("DELETE", r("/api/workspaces/{ws}/prices/{id}",          User,   prices::delete)),
     ("GET",    r("/api/workspaces/{ws}/usage/unpriced",       User,   prices::unpriced)),
     ("POST",   r("/api/workspaces/{ws}/usage/reconcile",      User,   reconcile::reconcile)),
+
+    // Budgets.
+    ("GET",    r("/api/workspaces/{ws}/budgets",              User,   budgets::list)),
+    ("POST",   r("/api/workspaces/{ws}/budgets",              User,   budgets::create)),
+    ("GET",    r("/api/budgets/{id}",                         User,   budgets::get)),
+    ("PATCH",  r("/api/budgets/{id}",                         User,   budgets::patch)),
+    ("DELETE", r("/api/budgets/{id}",                         User,   budgets::delete)),
+    ("GET",    r("/api/budgets/{id}/status",                  User,   budgets::get_status)),
+    ("GET",    r("/api/workspaces/{ws}/usage/projection",     User,   budgets::projection)),
 ];
 
 #[cfg(test)]
@@ -202,18 +239,28 @@ mod tests {
         pattern.split('/').filter(|p| !p.is_empty()).collect()
     }
 
-    /// Whether some path would fit both patterns.
-    fn overlap(a: &'static str, b: &'static str) -> bool {
+    /// Whether some path would fit both patterns with neither a literal where the other has
+    /// a placeholder throughout (the router could not tell which one is meant).
+    fn ambiguous(a: &'static str, b: &'static str) -> bool {
         let (a, b) = (segments(a), segments(b));
         let placeholder = |s: &str| s.starts_with('{');
-        a.len() == b.len()
+        let fits_both = a.len() == b.len()
             && a.iter()
                 .zip(&b)
-                .all(|(x, y)| placeholder(x) || placeholder(y) || x == y)
+                .all(|(x, y)| placeholder(x) || placeholder(y) || x == y);
+        let a_wins = a
+            .iter()
+            .zip(&b)
+            .any(|(x, y)| !placeholder(x) && placeholder(y));
+        let b_wins = a
+            .iter()
+            .zip(&b)
+            .any(|(x, y)| placeholder(x) && !placeholder(y));
+        fits_both && a_wins == b_wins
     }
 
     #[test]
-    fn every_route_resolves_from_its_own_pattern_and_no_two_patterns_overlap() {
+    fn every_route_resolves_from_its_own_pattern_and_no_two_patterns_are_ambiguous() {
         let routes = all_routes();
         assert_eq!(routes.len(), ENDPOINTS.len());
         for (method, pattern, auth) in &routes {
@@ -226,7 +273,7 @@ mod tests {
             for (_, other) in ENDPOINTS {
                 if other.pattern != *pattern {
                     assert!(
-                        !overlap(pattern, other.pattern),
+                        !ambiguous(pattern, other.pattern),
                         "{pattern} vs {}",
                         other.pattern
                     );
@@ -237,6 +284,25 @@ mod tests {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), routes.len(), "a (method, pattern) listed twice");
+    }
+
+    #[test]
+    fn a_literal_segment_beats_a_placeholder() {
+        let at = |m: &str, last: &'static str| {
+            resolve(m, &["api", "workspaces", "w", "prices", last]).map(|r| r.pattern)
+        };
+        assert_eq!(
+            at("POST", "preview").ok(),
+            Some("/api/workspaces/{ws}/prices/preview")
+        );
+        assert_eq!(
+            at("DELETE", "abc").ok(),
+            Some("/api/workspaces/{ws}/prices/{id}")
+        );
+        let e = at("DELETE", "preview").err().unwrap();
+        assert_eq!(e.allow, vec!["POST"]);
+        assert!(more_specific("/a/b/{x}", "/a/{y}/c"));
+        assert!(!more_specific("/a/{y}/c", "/a/b/{x}"));
     }
 
     #[test]

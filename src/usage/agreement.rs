@@ -9,7 +9,8 @@
 //! row's ticks rounded to the micro-dollar (CSV carries no ticks). `task_count` is not
 //! compared: a ledger row with no tokens and no cost counts in a view's row only when it shares
 //! that row with usage, since all-zero rows are left out (API.md §5). Prices come from the
-//! built-in table; any table gives agreeing views, since pricing is linear in the tokens.
+//! built-in table and each workspace's dated overrides; any prices give agreeing views, since
+//! pricing is linear in the tokens.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
@@ -19,6 +20,7 @@ use chrono_tz::Tz;
 use crate::db::usage::{runtimes_with_usage, workspaces_with_usage, LedgerFilter};
 use crate::db::{Conn, DbResult};
 use crate::usage::money::{parse_usd, ticks_to_micros, TICKS_PER_MICRO_USD};
+use crate::usage::pricebook::PriceBook;
 use crate::usage::pricing::PriceTable;
 use crate::usage::reports::calendar::Period;
 use crate::usage::reports::drill::{self, TaskUsage};
@@ -118,7 +120,8 @@ pub fn workspace_views(
         workspace_id: ws,
         ..LedgerFilter::default()
     };
-    let (ledger, _) = drill::task_usage(c, pricing, tz, &filter, period.since, period.end)?;
+    let book = PriceBook::load(c, pricing, ws)?;
+    let (ledger, _) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
     let mut cmp = Comparer {
         context: format!("workspace {ws}, {} in {}", period.window, tz.name()),
         problems: Vec::new(),

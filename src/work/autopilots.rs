@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::access::{member_role, Role};
+use crate::budgets;
 use crate::db::{self, agents::Agent, autopilots::Autopilot, Conn, DbError, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
@@ -178,16 +179,22 @@ pub fn delete(tx: &Tx, actor: &Actor, user_id: &str, id: &str, now: i64) -> Resu
 }
 
 /// One scheduler pass: every due active autopilot enqueues a task for its assignee when that
-/// agent is active and the autopilot's previous task is no longer active; either way its
-/// next run is one interval from now (missed runs are not replayed).
+/// agent is active, no spent `pause_dispatch` budget holds it, and the autopilot's previous
+/// task is no longer active; either way its next run is one interval from now (missed runs
+/// are not replayed).
 pub fn run_due(tx: &Tx, now: i64) -> Result<RunReport, DbError> {
     let mut report = RunReport::default();
     for autopilot in db::autopilots::due(tx, now)? {
         let agent =
             db::agents::get(tx, &autopilot.assignee_agent_id)?.filter(|a| a.archived_at.is_none());
         let busy = db::tasks::autopilot_has_active(tx, &autopilot.id)?;
+        // An agent whose spend a `pause_dispatch` budget holds gets no new work.
+        let held = match &agent {
+            Some(a) => budgets::hold::holds_agent(tx, &a.workspace_id, &a.runtime_id, &a.id, now)?,
+            None => false,
+        };
         match agent {
-            Some(agent) if !busy => {
+            Some(agent) if !busy && !held => {
                 tasks::enqueue_for(
                     tx,
                     &Actor::system(),

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::budgets;
 use crate::db::{self, agents::Agent, tasks::Task, Conn, DbError, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
@@ -126,7 +127,12 @@ pub fn claim(
     if registry::heartbeat_one(tx, scope, runtime_id, actor, now)? == registry::Beat::Gone {
         return Err(ApiError::not_found("runtime"));
     }
-    let Some(task) = db::tasks::claim_next(tx, runtime_id, now)? else {
+    // Tasks a spent `pause_dispatch` budget holds back stay queued.
+    let hold = budgets::hold::on_runtime(tx, daemon_ws, runtime_id, now)?;
+    if hold.everything {
+        return Ok(None);
+    }
+    let Some(task) = db::tasks::claim_next(tx, runtime_id, &hold.agents, now)? else {
         return Ok(None);
     };
     announce(tx, actor, &task, now)?;

@@ -347,6 +347,7 @@ impl TestServer {
     }
 }
 
+pub mod budgets;
 pub mod ledger;
 pub mod sse;
 
@@ -711,5 +712,26 @@ impl TestServer {
             .expect("workspace")
             .to_string();
         server
+    }
+}
+
+// --- Budgets helpers ---
+
+impl TestServer {
+    /// Stops the server and serves the same database again on a new port, with the same
+    /// pinned clock if there is one (other settings back to the test defaults), as an
+    /// operator's restart would.
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut config = Config::new(self.db_path());
+        config.workers = 4;
+        if let Some(clock) = &self.clock {
+            let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
+            config.clock = clock;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let handle = hangar::serve(listener, config).expect("serve again");
+        self.base = format!("http://{}", handle.addr());
+        self.handle = Some(handle);
     }
 }

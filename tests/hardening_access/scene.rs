@@ -97,6 +97,8 @@ pub struct Scene {
     pub member_target: String,
     pub user_token_id: String,
     pub daemon_token_id: String,
+    pub price: String,
+    pub budget: String,
 }
 
 impl Scene {
@@ -117,6 +119,8 @@ impl Scene {
             member_target: String::new(),
             user_token_id: String::new(),
             daemon_token_id: String::new(),
+            price: String::new(),
+            budget: String::new(),
         };
         (row.prep)(s, c, &mut sc);
         sc
@@ -160,6 +164,8 @@ impl Scene {
             .expect(201)
             .id();
         Scene {
+            price: create(s, &w.outsider, &w.other_ws, "prices", price_body(&tag)),
+            budget: create(s, &w.outsider, &w.other_ws, "budgets", budget_body()),
             autopilot: create(
                 s,
                 &w.outsider,
@@ -200,6 +206,10 @@ impl Scene {
             &self.task
         } else if pattern.contains("/autopilots/{id}") {
             &self.autopilot
+        } else if pattern.contains("/prices/{id}") {
+            &self.price
+        } else if pattern.contains("/budgets/{id}") {
+            &self.budget
         } else {
             &self.squad
         };
@@ -218,6 +228,24 @@ fn create(s: &TestServer, token: &str, ws: &str, what: &str, body: Value) -> Str
 
 fn autopilot_body(agent: &str) -> Value {
     json!({"name": "ap", "prompt": "p", "assignee_agent_id": agent, "interval_minutes": 60})
+}
+
+/// An override on its own `valid_from` per tag (one model and instant may be stored once).
+fn price_body(tag: &str) -> Value {
+    let hash = tag
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let minutes = 15 * (hash % 2_000_000);
+    let valid_from = chrono::DateTime::from_timestamp(1_700_000_000 - 1_700_000_000 % 900, 0)
+        .map(|t| t + chrono::Duration::minutes(minutes as i64))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    json!({"model": "claude-opus-4-5", "input": 1, "output": 2, "cache_read": 0.5,
+           "cache_write": 1.25, "valid_from": valid_from})
+}
+
+fn budget_body() -> Value {
+    json!({"scope": {"type": "workspace"}, "amount_usd": 100, "period": "month"})
 }
 
 fn squad_body(tag: &str, agent: &str) -> Value {
@@ -314,6 +342,22 @@ fn usage(_: &Scene) -> Option<Value> {
     )
 }
 
+fn new_price(sc: &Scene) -> Option<Value> {
+    Some(price_body(&sc.tag))
+}
+fn new_budget(_: &Scene) -> Option<Value> {
+    Some(budget_body())
+}
+fn amount(_: &Scene) -> Option<Value> {
+    Some(json!({"amount_usd": 5}))
+}
+/// A JSON string is sent as raw text: the reconcile route takes a CSV bill.
+fn bill(_: &Scene) -> Option<Value> {
+    Some(Value::String(
+        "date,model,cost_usd\n2026-11-01,claude-opus-4-5,1.00\n".into(),
+    ))
+}
+
 fn expected_agent(sc: &Scene) -> Option<Value> {
     Some(json!({"expected_active_agent_ids": [sc.agent]}))
 }
@@ -366,6 +410,12 @@ fn rowner_daemon_token(s: &TestServer, c: &Callers, sc: &mut Scene) {
 }
 fn member_daemon_token(s: &TestServer, c: &Callers, sc: &mut Scene) {
     sc.daemon_token_id = daemon_token_of(s, &c.member, &sc.ws);
+}
+fn price_of_owner(s: &TestServer, c: &Callers, sc: &mut Scene) {
+    sc.price = create(s, &c.owner, &sc.ws, "prices", price_body(&sc.tag));
+}
+fn budget_of_owner(s: &TestServer, c: &Callers, sc: &mut Scene) {
+    sc.budget = create(s, &c.owner, &sc.ws, "budgets", budget_body());
 }
 fn daemon_token_of(s: &TestServer, token: &str, ws: &str) -> String {
     let path = format!("/api/workspaces/{ws}/daemon-tokens");
@@ -505,5 +555,22 @@ pub fn rows() -> Vec<Row> {
         row("GET", "/api/workspaces/{ws}/usage/by-runtime", "",   [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/by-agent", "",     [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
         row("GET", "/api/workspaces/{ws}/usage/tasks", "",        [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+
+        // The price book: members read and preview, admins change it; reconciling is a read.
+        row("GET", "/api/workspaces/{ws}/pricing", "",            [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+        row("POST", "/api/workspaces/{ws}/prices/preview", "",    [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], new_price, nothing),
+        row("POST", "/api/workspaces/{ws}/prices", "",            [401, 401, 401, 404, 401, 403, 401, 403, 401, 201, 201], new_price, nothing),
+        row("DELETE", "/api/workspaces/{ws}/prices/{id}", "",     [401, 401, 401, 404, 401, 403, 401, 403, 401, 204, 204], none, price_of_owner),
+        row("GET", "/api/workspaces/{ws}/usage/unpriced", "",     [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+        row("POST", "/api/workspaces/{ws}/usage/reconcile", "",   [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], bill, nothing),
+
+        // Budgets: members read them, admins write them.
+        row("GET", "/api/workspaces/{ws}/budgets", "",            [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
+        row("POST", "/api/workspaces/{ws}/budgets", "",           [401, 401, 401, 404, 401, 403, 401, 403, 401, 201, 201], new_budget, nothing),
+        row("GET", "/api/budgets/{id}", "",                       [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, budget_of_owner),
+        row("PATCH", "/api/budgets/{id}", "",                     [401, 401, 401, 404, 401, 403, 401, 403, 401, 200, 200], amount, budget_of_owner),
+        row("DELETE", "/api/budgets/{id}", "",                    [401, 401, 401, 404, 401, 403, 401, 403, 401, 204, 204], none, budget_of_owner),
+        row("GET", "/api/budgets/{id}/status", "",                [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, budget_of_owner),
+        row("GET", "/api/workspaces/{ws}/usage/projection", "",   [401, 401, 401, 404, 401, 200, 401, 200, 401, 200, 200], none, nothing),
     ]
 }

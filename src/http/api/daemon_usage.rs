@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
+use crate::budgets;
 use crate::clock::rfc3339;
 use crate::ctx::Ctx;
 use crate::db::usage::LedgerRow;
@@ -100,8 +101,11 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
     let now = ctx.now_ms();
     let entries = ingest::validate(&inputs, now)?;
     let actor = Actor::of(caller);
-    let rows =
-        ctx.write(|tx| ingest::record(tx, user_id, workspace_id, &task_id, entries, &actor, now))?;
+    let rows = ctx.write(|tx| {
+        let rows = ingest::record(tx, user_id, workspace_id, &task_id, entries, &actor, now)?;
+        budgets::evaluate::evaluate_after_usage(tx, &ctx.pricing, &rows, now)?;
+        Ok::<_, ApiError>(rows)
+    })?;
     json_text(&ReportView {
         task_id: &task_id,
         usage: usage_rows_view(rows),

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod autopilots;
+pub mod budgets;
 pub mod daemon;
 pub mod daemon_tasks;
 pub mod daemon_usage;

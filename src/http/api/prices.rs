@@ -1,5 +1,5 @@
 //! The workspace price book (issue 15): `GET …/pricing` (the table in force, members),
-//! `POST …/prices` and `DELETE …/prices/{id}` (admins), `POST …/pricing/preview` (members: the
+//! `POST …/prices` and `DELETE …/prices/{id}` (admins), `POST …/prices/preview` (members: the
 //! cost per UTC month under the current and the proposed book, nothing saved) and
 //! `GET …/usage/unpriced` (members). Prices arrive in USD per million tokens and are stored
 //! exactly as whole ticks per token; `valid_from` must lie on the 15-minute UTC grid.
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::access::member_role;
 use crate::auth::Caller;
+use crate::budgets;
 use crate::clock::rfc3339;
 use crate::ctx::Ctx;
 use crate::db::prices::PriceOverride;
@@ -154,7 +155,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
         };
         db::prices::insert(tx, &row)?;
         let actor = Actor::of(caller);
-        events::append(tx, &ws, "price.created", &actor, override_json(&row), now)?;
+        events::append(tx, &ws, "price:created", &actor, override_json(&row), now)?;
+        // A new price moves what budgets have spent.
+        budgets::evaluate::evaluate_workspace(tx, &ctx.pricing, &ws, now)?;
         Ok(row)
     })?;
     Reply::created(override_json(&row))
@@ -170,13 +173,14 @@ pub fn delete(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
         require_admin(tx, &ws, uid)?;
         let row = db::prices::delete(tx, &ws, &id)?.ok_or_else(|| ApiError::not_found("price"))?;
         let actor = Actor::of(caller);
-        events::append(tx, &ws, "price.deleted", &actor, override_json(&row), now)?;
+        events::append(tx, &ws, "price:deleted", &actor, override_json(&row), now)?;
+        budgets::evaluate::evaluate_workspace(tx, &ctx.pricing, &ws, now)?;
         Ok::<_, ApiError>(())
     })?;
     Reply::no_content()
 }
 
-/// `POST /api/workspaces/{ws}/pricing/preview`: UTC months from `valid_from`'s on.
+/// `POST /api/workspaces/{ws}/prices/preview`: UTC months from `valid_from`'s on.
 pub fn preview(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
     let uid = user_id(caller)?;
     let ws = req.path_id(2, "workspace id")?;

@@ -15,6 +15,7 @@ use crate::http::api::user_id;
 use crate::http::request::Req;
 use crate::http::response::Reply;
 use crate::ids;
+use crate::usage::pricebook::PriceBook;
 use crate::usage::reports::calendar::{parse_date, parse_range, Period};
 use crate::usage::reports::drill;
 use crate::usage::window::parse_days;
@@ -93,8 +94,8 @@ pub fn runtime_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
             provider: cell.provider.as_deref(),
             model: cell.model.as_deref(),
         };
-        let (rows, total) =
-            drill::task_usage(c, &ctx.pricing, tz, &filter, period.since, period.end)?;
+        let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
+        let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
         Ok::<_, ApiError>((rows, total, Terms { tz, period }))
     })?;
     let total = wire::counted(&total);
@@ -116,8 +117,8 @@ pub fn workspace_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, A
             provider: cell.provider.as_deref(),
             model: cell.model.as_deref(),
         };
-        let (rows, total) =
-            drill::task_usage(c, &ctx.pricing, tz, &filter, period.since, period.end)?;
+        let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
+        let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
         Ok::<_, ApiError>((rows, total, Terms { tz, period }))
     })?;
     let total = wire::counted(&total);

@@ -1,5 +1,5 @@
 //! The price book's reports: models whose tokens have no price (`GET …/usage/unpriced`) and the
-//! month-by-month cost of the workspace under two price books (`POST …/pricing/preview`). Both
+//! month-by-month cost of the workspace under two price books (`POST …/prices/preview`). Both
 //! fold the same priced rollup parts as every other report, so a saved change moves the
 //! reports by exactly what its preview said.
 

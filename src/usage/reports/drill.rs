@@ -1,6 +1,6 @@
 //! Drill-down: the ledger rows behind a report cell, each priced on its own exactly as the
-//! reports price a fold of rows (reported cost, else table price × tokens, else unpriced
-//! tokens). Pricing is linear in the tokens, so the rows of a cell add up to the cell in
+//! reports price a fold of rows (reported cost, else the workspace price book's price at the
+//! row's instant × tokens, else unpriced tokens). Pricing is linear in the tokens, so the rows of a cell add up to the cell in
 //! ticks: the reports read rollups, this reads the ledger, and `hangar check` compares them.
 
 use chrono::NaiveDate;
@@ -10,7 +10,7 @@ use super::{Acc, Totals};
 use crate::db::usage::rollup::Sums;
 use crate::db::usage::{rows_between, LedgerFilter, LedgerRow};
 use crate::db::{Conn, DbResult};
-use crate::usage::pricing::PriceTable;
+use crate::usage::pricebook::PriceBook;
 use crate::usage::window::{instant_of_ms, local_date};
 
 /// One ledger row with its local date in the viewing zone and its priced sums.
@@ -24,7 +24,7 @@ pub struct TaskUsage {
 /// The rows of `filter` with `start <= occurred_at < end`, oldest first, and their total.
 pub fn task_usage(
     c: &Conn,
-    pricing: &PriceTable,
+    book: &PriceBook,
     tz: Tz,
     filter: &LedgerFilter,
     start: i64,
@@ -34,7 +34,7 @@ pub fn task_usage(
     let rows: Vec<TaskUsage> = rows_between(c, filter, start, end)?
         .into_iter()
         .map(|row| {
-            let usage = priced(pricing, tz, row);
+            let usage = priced(book, tz, row);
             total.add(&usage.totals);
             usage
         })
@@ -42,11 +42,12 @@ pub fn task_usage(
     Ok((rows, total))
 }
 
-/// One ledger row priced as a report prices a fold holding only this row.
-pub fn priced(pricing: &PriceTable, tz: Tz, row: LedgerRow) -> TaskUsage {
+/// One ledger row priced as a report prices a fold holding only this row: price cuts are on
+/// the quarter grid, so the price at the row's instant is its rollup bucket's.
+pub fn priced(book: &PriceBook, tz: Tz, row: LedgerRow) -> TaskUsage {
     let mut acc = Acc::default();
     acc.add(&Sums::of_row(&row));
-    let price = pricing.lookup(&row.provider, &row.model);
+    let price = book.price_at(&row.provider, &row.model, row.occurred_at);
     TaskUsage {
         date: local_date(instant_of_ms(row.occurred_at), tz),
         totals: Totals::of(&acc, price.as_ref()),
@@ -57,6 +58,7 @@ pub fn priced(pricing: &PriceTable, tz: Tz, row: LedgerRow) -> TaskUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::usage::pricing::PriceTable;
 
     fn row(model: &str, input: i64, cost_ticks: Option<i64>) -> LedgerRow {
         LedgerRow {
@@ -80,6 +82,7 @@ mod tests {
     #[test]
     fn rows_are_priced_as_reports_price_them_and_add_up_exactly() {
         let table = PriceTable::builtin();
+        let book = PriceBook::table_only(&table);
         let tz = Tz::UTC;
         let rows = [
             row("claude-opus-5", 1_234_567, None),
@@ -90,7 +93,7 @@ mod tests {
         let mut sum = Totals::default();
         let mut acc = Acc::default();
         for r in &rows {
-            sum.add(&priced(&table, tz, r.clone()).totals);
+            sum.add(&priced(&book, tz, r.clone()).totals);
             if r.model == "claude-opus-5" {
                 acc.add(&Sums::of_row(r));
             }
@@ -99,7 +102,7 @@ mod tests {
         let known = Totals::of(&acc, price.as_ref());
         assert_eq!(sum.cost_ticks, known.cost_ticks);
         assert_eq!(sum.unpriced_tokens, 30);
-        let unknown = priced(&table, tz, rows[3].clone()).totals;
+        let unknown = priced(&book, tz, rows[3].clone()).totals;
         assert_eq!(unknown.cost(), None);
         assert_eq!(unknown.unpriced_tokens, 30);
     }
