@@ -77,7 +77,7 @@ fn errors_come_in_the_contract_order_on_every_route() {
         assert_eq!(r.status, 405, "PUT {pattern}: {}", r.text());
         // No token: 401 before a body over the cap and before a bad path id (public
         // routes have no 401, so their oversized body is 413).
-        let big = declared_only(method, &with_ids("bad"), "", 2 * 1024 * 1024);
+        let big = declared_only(method, &with_ids("bad"), "", 6 * 1024 * 1024);
         let r = common::raw::once(addr, &big).unwrap().expect("an answer");
         let first = if auth == Auth::Public { 413 } else { 401 };
         assert_eq!(
@@ -90,7 +90,7 @@ fn errors_come_in_the_contract_order_on_every_route() {
             continue;
         }
         // A token: 413 before a bad path id — the body is refused without being sent.
-        let big = declared_only(method, &with_ids("bad"), token, 2 * 1024 * 1024);
+        let big = declared_only(method, &with_ids("bad"), token, 6 * 1024 * 1024);
         let r = common::raw::once(addr, &big).unwrap().expect("an answer");
         assert_eq!(r.status, 413, "{method} {pattern} oversized: {}", r.text());
         assert!(r.is_error_json());

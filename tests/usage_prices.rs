@@ -173,6 +173,14 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
         "preview changed no report"
     );
 
+    let prices_version = || {
+        let path = format!("/api/workspaces/{}/usage/summary", s.ws);
+        let r = s.get(&path, &w.owner).expect(200);
+        r.header("x-hangar-prices")
+            .expect("stated prices")
+            .to_string()
+    };
+    let table_version = prices_version();
     let created = s
         .post(&format!("/api/workspaces/{}/prices", s.ws), &w.admin, body)
         .expect(201)
@@ -235,6 +243,7 @@ fn a_back_dated_price_moves_exactly_the_later_buckets_by_the_previewed_delta() {
         before,
         "deleting restores the old figures"
     );
+    assert_eq!(prices_version(), table_version);
     assert_eq!(
         s.count("SELECT COUNT(*) FROM event WHERE type IN ('price:created', 'price:deleted')"),
         2

@@ -218,3 +218,26 @@ fn malformed_bills_get_their_line_and_column_named() {
     reconcile(&s, &w.owner, "tolerance_pct=-1", "date,model,cost_usd\n")
         .expect_error(400, "invalid_field");
 }
+
+#[test]
+fn a_bill_of_several_mebibytes_is_read_and_one_over_five_is_refused() {
+    let (s, w, rig) = start();
+    usage(
+        &s,
+        &w,
+        &rig,
+        "2026-06-01T10:00:00Z",
+        "claude-sonnet-5",
+        1000,
+    );
+    let cost = ledger_cost(&s, &w.owner, "UTC", "2026-06-01", "claude-sonnet-5");
+    // One real row padded with an ignored column to about 4 MiB: past the 1 MiB JSON cap.
+    let note = "x".repeat(4 * 1024 * 1024);
+    let bill = format!("date,model,note,cost_usd\n2026-06-01,claude-sonnet-5,{note},{cost}\n");
+    let body = reconcile(&s, &w.member, "tz=UTC", &bill).expect(200).body;
+    assert_eq!(flagged(&body), Vec::<(String, String)>::new(), "{body}");
+    assert_eq!(body["rows"].as_array().map(Vec::len), Some(1), "{body}");
+    let over = "x".repeat(5 * 1024 * 1024 + 1);
+    let r = reconcile(&s, &w.member, "tz=UTC", &over);
+    r.expect_error(413, "payload_too_large");
+}

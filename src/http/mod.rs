@@ -216,12 +216,12 @@ fn dispatch(
         Auth::Daemon => auth::authenticate(&ctx.db, authorization, TokenKind::Daemon, now),
     }
     .map_err(|e| (e, label))?;
-    if rq.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err((ApiError::payload_too_large(MAX_BODY_BYTES), label));
+    if rq.body_length().is_some_and(|n| n > route.max_body) {
+        return Err((ApiError::payload_too_large(route.max_body), label));
     }
     if router::Route::writes(&req.method) {
         *body_read = true;
-        req.body = read_body(rq).map_err(|e| (e, label))?;
+        req.body = read_body(rq, route.max_body).map_err(|e| (e, label))?;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(ctx, &caller, req)));
     match outcome {
@@ -242,15 +242,15 @@ fn dispatch(
 }
 
 /// Reads the body (a declared length over the cap was refused before), refusing a body
-/// without a declared length after `MAX_BODY_BYTES + 1` bytes.
-fn read_body(rq: &mut tiny_http::Request) -> Result<Vec<u8>, ApiError> {
+/// without a declared length after `max + 1` bytes.
+fn read_body(rq: &mut tiny_http::Request, max: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     rq.as_reader()
-        .take(MAX_BODY_BYTES as u64 + 1)
+        .take(max as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| ApiError::invalid_json(format!("could not read the request body: {e}")))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    if body.len() > max {
+        return Err(ApiError::payload_too_large(max));
     }
     Ok(body)
 }

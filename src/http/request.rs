@@ -10,6 +10,8 @@ use crate::ids;
 
 /// Request bodies larger than this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The body cap of the one route that takes a provider's bill (API: up to 5 MiB).
+pub const MAX_BILL_BYTES: usize = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct Req {

@@ -9,7 +9,7 @@ use crate::http::api::{
     metrics, prices, reconcile, retire, runtimes, squads, tasks, tokens, usage, usage_tasks,
     workspaces,
 };
-use crate::http::request::Req;
+use crate::http::request::{Req, MAX_BILL_BYTES, MAX_BODY_BYTES};
 use crate::http::response::Reply;
 
 use Auth::{Daemon, Public, User};
@@ -29,6 +29,8 @@ pub struct Route {
     pub pattern: &'static str,
     pub auth: Auth,
     pub handler: Handler,
+    /// The largest request body this route reads, in bytes.
+    pub max_body: usize,
 }
 
 impl Route {
@@ -110,6 +112,15 @@ const fn r(pattern: &'static str, auth: Auth, handler: Handler) -> Route {
         pattern,
         auth,
         handler,
+        max_body: MAX_BODY_BYTES,
+    }
+}
+
+/// A route taking a provider's bill: CSV exports of a month run to megabytes.
+const fn bill(route: Route) -> Route {
+    Route {
+        max_body: MAX_BILL_BYTES,
+        ..route
     }
 }
 
@@ -204,7 +215,7 @@ const ENDPOINTS: &[(&str, Route)] = &[
     ("POST",   r("/api/workspaces/{ws}/prices",               User,   prices::create)),
     ("DELETE", r("/api/workspaces/{ws}/prices/{id}",          User,   prices::delete)),
     ("GET",    r("/api/workspaces/{ws}/usage/unpriced",       User,   prices::unpriced)),
-    ("POST",   r("/api/workspaces/{ws}/usage/reconcile",      User,   reconcile::reconcile)),
+    ("POST",   bill(r("/api/workspaces/{ws}/usage/reconcile", User, reconcile::reconcile))),
 
     // Budgets.
     ("GET",    r("/api/workspaces/{ws}/budgets",              User,   budgets::list)),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::db::prices::PriceOverride;
 use crate::db::{Conn, DbResult};
-use crate::usage::pricing::{lookup_in, Price, PriceTable};
+use crate::usage::pricing::{fingerprint_lines, lookup_in, price_line, Price, PriceTable};
 
 /// The table plus one workspace's overrides.
 #[derive(Debug, Clone)]
@@ -62,6 +62,19 @@ impl<'a> PriceBook<'a> {
         book.overrides.push((valid_from, model.to_string(), price));
         book.reindex();
         book
+    }
+
+    /// The version of the prices in force: the table's, followed for a workspace with
+    /// overrides by a fingerprint of them (so any stored change shows in `X-Hangar-Prices`).
+    pub fn version(&self) -> String {
+        if self.overrides.is_empty() {
+            return self.table.version().to_string();
+        }
+        let lines = self
+            .overrides
+            .iter()
+            .map(|(from, model, price)| format!("{from}\u{0}{}", price_line(model, price)));
+        format!("{}+{}", self.table.version(), fingerprint_lines(lines))
     }
 
     /// Instants at which some price may change, ascending.

@@ -296,13 +296,21 @@ fn strip_date(name: &str) -> Option<String> {
 /// FNV-1a (64 bit) over a canonical text of the entries; std's hashers are not stable across
 /// releases, and this version may be stored or compared between runs.
 fn fingerprint(entries: &[PriceEntry]) -> String {
+    fingerprint_lines(entries.iter().map(|e| price_line(&e.model, &e.price)))
+}
+
+/// One price as a canonical line of a fingerprint.
+pub fn price_line(model: &str, p: &Price) -> String {
+    format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\n",
+        model, p.input, p.output, p.cache_read, p.cache_write
+    )
+}
+
+/// FNV-1a (64 bit) over `lines`, as 16 hex digits.
+pub fn fingerprint_lines(lines: impl IntoIterator<Item = String>) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for entry in entries {
-        let p = entry.price;
-        let line = format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\n",
-            entry.model, p.input, p.output, p.cache_read, p.cache_write
-        );
+    for line in lines {
         for byte in line.bytes() {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);

@@ -1,5 +1,5 @@
 //! `POST /api/workspaces/{ws}/usage/reconcile?tz=&tolerance_pct=` (issue 17): the body is a
-//! provider bill as CSV (at most the HTTP edge's 1 MiB body cap), dated in `tz` (→ user →
+//! provider bill as CSV (at most 5 MiB, the route's body cap), dated in `tz` (→ user →
 //! UTC); the answer compares it per (date, model) with the ledger's daily report.
 
 use std::collections::BTreeMap;

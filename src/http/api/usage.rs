@@ -19,6 +19,7 @@ use crate::http::api::user_id;
 use crate::http::request::Req;
 use crate::http::response::Reply;
 use crate::usage::csv;
+use crate::usage::pricebook::PriceBook;
 use crate::usage::reports::calendar::{parse_range, Bucket, DayBuckets, Period};
 use crate::usage::reports::{self, View};
 use crate::usage::window::{parse_days, resolve_zone};
@@ -37,6 +38,22 @@ struct PriceRow<'a> {
 pub struct Terms {
     pub tz: Tz,
     pub period: Period,
+    /// The version of the workspace's prices in force (`X-Hangar-Prices`).
+    pub prices: String,
+}
+
+impl Terms {
+    /// The terms of a report on `workspace_id`'s usage.
+    pub fn of(
+        c: &Conn,
+        ctx: &Ctx,
+        workspace_id: &str,
+        tz: Tz,
+        period: Period,
+    ) -> Result<Terms, ApiError> {
+        let prices = PriceBook::load(c, &ctx.pricing, workspace_id)?.version();
+        Ok(Terms { tz, period, prices })
+    }
 }
 
 /// The JSON body: the rows alone, or an object when there is a total or an envelope.
@@ -73,9 +90,10 @@ pub fn runtime_usage(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
             until: period.until,
         };
         let rows = reports::runtime_days(c, view(ctx, tz, &period, now), &rt.id, days)?;
-        Ok::<_, ApiError>((wire::runtime_days(&rt.id, rows), Terms { tz, period }))
+        let terms = Terms::of(c, ctx, &rt.workspace_id, tz, period)?;
+        Ok::<_, ApiError>((wire::runtime_days(&rt.id, rows), terms))
     })?;
-    respond(ctx, req, &rows, None, &terms)
+    respond(req, &rows, None, &terms)
 }
 
 /// `GET /api/runtimes/{id}/usage/by-agent`
@@ -110,9 +128,9 @@ pub fn runtime_activity(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, 
             }
         };
         let rows = wire::activity(reports::activity(c, tz, &rt.id, since)?);
-        Ok::<_, ApiError>((rows, Terms { tz, period }))
+        Ok::<_, ApiError>((rows, Terms::of(c, ctx, &rt.workspace_id, tz, period)?))
     })?;
-    respond(ctx, req, &rows, None, &terms)
+    respond(req, &rows, None, &terms)
 }
 
 /// `GET /api/workspaces/{ws}/usage/daily`: by day, or by week or month with `?bucket=`.
@@ -214,9 +232,9 @@ fn runtime_report<T: Serialize + Default>(
         let now = ctx.now_ms();
         let period = Period::runtime_days(now, tz, parse_days(req.query("days"), default_days));
         let rows = build(c, view(ctx, tz, &period, now), &rt.id)?;
-        Ok::<_, ApiError>((rows, Terms { tz, period }))
+        Ok::<_, ApiError>((rows, Terms::of(c, ctx, &rt.workspace_id, tz, period)?))
     })?;
-    respond(ctx, req, &rows, None, &terms)
+    respond(req, &rows, None, &terms)
 }
 
 /// Runs a workspace report: path id, then (for a daily report, `ranged`) the range and bucket
@@ -245,9 +263,9 @@ fn workspace_report<T: Serialize + Default>(
             None => Period::workspace_days(now, tz, parse_days(req.query("days"), default_days)),
         };
         let rows = build(c, view(ctx, tz, &period, now), &period, bucket, &ws)?;
-        Ok::<_, ApiError>((rows, Terms { tz, period }))
+        Ok::<_, ApiError>((rows, Terms::of(c, ctx, &ws, tz, period)?))
     })?;
-    respond(ctx, req, &rows, None, &terms)
+    respond(req, &rows, None, &terms)
 }
 
 /// `?since=&until=` and `?bucket=` of the daily reports.
@@ -260,14 +278,13 @@ fn daily_query(req: &Req) -> Result<(Option<(NaiveDate, NaiveDate)>, Bucket), Ap
 /// terms in `X-Hangar-Timezone`, `X-Hangar-Days`, `X-Hangar-Window` and `X-Hangar-Prices`;
 /// `?envelope=1` puts the same terms around JSON rows. CSV holds the rows only.
 pub fn respond<T: Serialize + Default>(
-    ctx: &Ctx,
     req: &Req,
     rows: &[T],
     total: Option<&CountedTotals>,
     terms: &Terms,
 ) -> Result<Reply, ApiError> {
     let window = terms.period.window.to_string();
-    let prices = ctx.pricing.version();
+    let prices = terms.prices.as_str();
     let reply = if req.query("format") == Some("csv") {
         let text = csv::to_csv(rows).map_err(ApiError::internal)?;
         Reply::text(200, "text/csv; charset=utf-8", text)

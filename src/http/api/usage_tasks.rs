@@ -96,10 +96,15 @@ pub fn runtime_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
         };
         let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
         let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
-        Ok::<_, ApiError>((rows, total, Terms { tz, period }))
+        let terms = Terms {
+            tz,
+            period,
+            prices: book.version(),
+        };
+        Ok::<_, ApiError>((rows, total, terms))
     })?;
     let total = wire::counted(&total);
-    respond(ctx, req, &wire::task_usage(rows), Some(&total), &terms)
+    respond(req, &wire::task_usage(rows), Some(&total), &terms)
 }
 
 /// `GET /api/workspaces/{ws}/usage/tasks`: cells of the workspace reports.
@@ -119,8 +124,13 @@ pub fn workspace_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, A
         };
         let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
         let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
-        Ok::<_, ApiError>((rows, total, Terms { tz, period }))
+        let terms = Terms {
+            tz,
+            period,
+            prices: book.version(),
+        };
+        Ok::<_, ApiError>((rows, total, terms))
     })?;
     let total = wire::counted(&total);
-    respond(ctx, req, &wire::task_usage(rows), Some(&total), &terms)
+    respond(req, &wire::task_usage(rows), Some(&total), &terms)
 }
