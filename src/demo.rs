@@ -1,13 +1,15 @@
 //! Seeded data for `hangar demo`: a small team (three people in three zones), five runtimes on
 //! three machines, a dozen agents with squads and autopilots, and half a year of task and
-//! usage history across several models — one of them self-hosted and so unpriced — growing
-//! over time, busier on weekdays and in each machine's working hours. Everything is written
-//! through the db and domain functions the server itself uses, and is deterministic (a fixed
-//! seed), so the browser tests can rely on its shape.
+//! usage history across several models (one of them self-hosted and so unpriced), growing
+//! over time, busier on weekdays and in each machine's working hours; then a workspace price,
+//! budgets, and an agent whose budget is spent. Everything is written through the db and
+//! domain functions the server itself uses, and is deterministic (a fixed seed), so the
+//! browser tests can rely on its shape.
 
 mod history;
 mod plan;
 mod rng;
+mod spend;
 
 use crate::accounts;
 use crate::db::{self, agents::Agent, autopilots::Autopilot, runtimes::Runtime, squads::Squad};
@@ -44,7 +46,10 @@ impl Seeded {
 pub fn seed(db: &Db, now_ms: i64, mut progress: impl FnMut(&str)) -> Result<(), ApiError> {
     progress("demo: seeding a team, runtimes, agents, squads and autopilots…");
     let seeded = db.write_tx(|tx| seed_structure(tx, now_ms))?;
-    history::write(db, &seeded, now_ms, &mut progress)
+    history::write(db, &seeded, now_ms, &mut progress)?;
+    db.write_tx(|tx| spend::write(tx, &seeded, now_ms))?;
+    progress("demo: done");
+    Ok(())
 }
 
 fn seed_structure(tx: &Tx, now: i64) -> Result<Seeded, ApiError> {

@@ -1,6 +1,7 @@
 //! `hangar demo`'s seeded data, read back through the public API: a team in several zones,
 //! 3+ runtimes on 2+ machines, a dozen agents, squads and autopilots, half a year of tasks and
-//! usage across several models with one unpriced, and work still active.
+//! usage across several models with one unpriced, and work still active; a workspace price,
+//! and budgets of each scope, one of them pausing dispatch because it is spent.
 
 mod common;
 
@@ -144,4 +145,51 @@ fn demo_seeds_a_realistic_workspace_with_progress() {
         .expect(200)
         .body;
     assert_ne!(ktm, utc);
+
+    // Spend controls: one workspace price, budgets of every scope, one holding dispatch.
+    let pricing = s
+        .get(&format!("/api/workspaces/{ws}/pricing"), &t)
+        .expect(200)
+        .body;
+    assert_eq!(list(&pricing["overrides"]).len(), 1, "{pricing}");
+    let unpriced = s
+        .get(&format!("/api/workspaces/{ws}/usage/unpriced?days=30"), &t)
+        .expect(200)
+        .body;
+    assert_eq!(
+        strings(list(&unpriced), "model"),
+        BTreeSet::from(["qwen3-coder-30b".to_string()])
+    );
+    let budgets = s
+        .get(&format!("/api/workspaces/{ws}/budgets"), &t)
+        .expect(200)
+        .body;
+    let budgets = list(&budgets);
+    let scopes: BTreeSet<String> = budgets
+        .iter()
+        .filter_map(|b| b["scope"]["type"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        scopes.len(),
+        3,
+        "workspace, runtime and agent budgets: {budgets:?}"
+    );
+    let paused: Vec<&Value> = budgets.iter().filter(|b| b["state"] == "paused").collect();
+    assert_eq!(paused.len(), 1, "{budgets:?}");
+    assert_eq!(paused[0]["action"], "pause_dispatch");
+    assert_eq!(paused[0]["scope"]["type"], "agent");
+    let status = s
+        .get(
+            &format!(
+                "/api/budgets/{}/status",
+                paused[0]["id"].as_str().unwrap_or("")
+            ),
+            &t,
+        )
+        .expect(200)
+        .body;
+    assert!(
+        status["percent"].as_f64().unwrap_or(0.0) >= 100.0,
+        "{status}"
+    );
 }

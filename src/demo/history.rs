@@ -76,9 +76,7 @@ pub(super) fn write(
         ));
         newest = oldest_in_batch - 1;
     }
-    db.write_tx(|tx| write_active(tx, seeded, &mut rng, now))?;
-    progress("demo: done");
-    Ok(())
+    db.write_tx(|tx| write_active(tx, seeded, &mut rng, now))
 }
 
 /// One local day, `days_ago` before today, on every runtime; returns the tasks written.
