@@ -3,6 +3,7 @@
 // the live event stream that pages subscribe to.
 
 import * as api from './js/api.js';
+import { budgetBanner } from './js/banner.js';
 import { h, put, toast, installTooltips } from './js/dom.js';
 import { LiveStream } from './js/live.js';
 import { browserZone, zoneSelect } from './js/zones.js';
@@ -13,6 +14,8 @@ const PAGES = [
   { re: /^\/(?:runtimes\/?)?$/, nav: 'runtimes', load: () => import('./js/pages/runtimes.js') },
   { re: /^\/runtimes\/([^/]+)\/?$/, nav: 'runtimes', load: () => import('./js/pages/runtime.js') },
   { re: /^\/usage\/?$/, nav: 'usage', load: () => import('./js/pages/dashboard.js') },
+  { re: /^\/prices\/?$/, nav: 'usage', load: () => import('./js/pages/prices.js') },
+  { re: /^\/budgets\/?$/, nav: 'budgets', load: () => import('./js/pages/budgets.js') },
   { re: /^\/agents\/?$/, nav: 'agents', load: () => import('./js/pages/agents.js') },
   { re: /^\/tasks\/?$/, nav: 'tasks', load: () => import('./js/pages/tasks.js') },
   { re: /^\/autopilots\/?$/, nav: 'autopilots', load: () => import('./js/pages/autopilots.js') },
@@ -22,6 +25,7 @@ const PAGES = [
 const app = { me: null, ws: null, zone: 'UTC', live: null, liveState: 'connecting', page: null, seq: 0 };
 const main = document.getElementById('main');
 const header = document.querySelector('header.top');
+const banner = budgetBanner(document.getElementById('banner'));
 
 function takeTokenFromUrl() {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
@@ -36,6 +40,7 @@ function signOut(message) {
   app.live = null;
   app.me = null;
   disposePage();
+  banner.clear();
   header.hidden = true;
   showSignIn(message);
 }
@@ -120,7 +125,10 @@ function connectLive() {
   if (app.live) app.live.stop();
   setLiveState('connecting');
   app.live = new LiveStream(app.ws.id, {
-    onEvent: (ev) => { if (app.page && app.page.onEvent) app.page.onEvent(ev); },
+    onEvent: (ev) => {
+      banner.onEvent(ev);
+      if (app.page && app.page.onEvent) app.page.onEvent(ev);
+    },
     onState: setLiveState,
     onReset: () => { toast('Missed too many changes; reloaded.'); route(); },
     onUnauthorized: () => signOut('Your token was rejected.'),
@@ -152,6 +160,7 @@ async function route() {
   const path = location.pathname;
   const page = PAGES.find((p) => p.re.test(path));
   disposePage();
+  banner.refresh(app.ws.id);
   for (const a of header.querySelectorAll('[data-nav]')) {
     a.classList.toggle('active', Boolean(page) && a.dataset.nav === page.nav);
   }

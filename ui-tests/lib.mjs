@@ -157,3 +157,27 @@ export function addDays(date, n) {
 export function sameUsd(actual, expected, what) {
   assert.equal(Math.round(Number(actual) * 1e6), Math.round(Number(expected) * 1e6), `${what}: ${actual} ≠ ${expected}`);
 }
+
+/** Polls `fn` every 100 ms until it returns a truthy value (returned) or `ms` pass (throws). */
+export async function until(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The budgets UI's percentage rule: rounded down, `decimals` places, then " %". */
+export function percentText(percent, decimals = 0) {
+  const scale = 10 ** decimals;
+  return `${(Math.floor(percent * scale + 1e-9) / scale).toFixed(decimals)} %`;
+}
+
+/** The UI's date-time rule: "29 Nov 2026, 14:05" in `zone`. */
+export function dateTime(iso, zone) {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  }).format(new Date(iso));
+}

@@ -40,14 +40,18 @@ export function qs(params) {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-/** One request. Resolves to parsed JSON (null for 204), or the Response with {raw: true}. */
-export async function request(method, path, body, { raw = false } = {}) {
-  const headers = authHeaders(body === undefined ? {} : { 'Content-Type': 'application/json' });
+/**
+ * One request. Resolves to parsed JSON (null for 204), or the Response with {raw: true}.
+ * The body is sent as JSON, or as it is with {contentType} (e.g. a CSV file's text).
+ */
+export async function request(method, path, body, { raw = false, contentType = null } = {}) {
+  const type = contentType || 'application/json';
+  const headers = authHeaders(body === undefined ? {} : { 'Content-Type': type });
   let res;
   try {
     res = await fetch(path, {
       method, headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || contentType ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, { error: `cannot reach hangar (${e.message})`, code: 'network' });

@@ -1,7 +1,9 @@
 // Agents: list (archived ones on request), create on a runtime the user may use (the picker
-// offers only those), move to another usable runtime, archive, restore, and enqueue a task.
+// offers only those), move to another usable runtime, archive, restore, and enqueue a task;
+// badges show the budgets on an agent and whether one holds its dispatch.
 
 import * as api from '../api.js';
+import { budgetBadges, scopeInfo } from '../budgets.js';
 import { confirmDialog, h, modal, put, segmented, select, toast } from '../dom.js';
 import { ago } from '../format.js';
 import { coalescer } from '../live.js';
@@ -9,10 +11,11 @@ import { coalescer } from '../live.js';
 export async function render(ctx, root) {
   ctx.setTitle('Agents');
   const ws = ctx.ws.id;
-  const state = { agents: [], runtimes: [], members: new Map(), show: ctx.query.get('show') === 'all' ? 'all' : 'active', q: '' };
+  const state = { agents: [], runtimes: [], members: new Map(), budgets: null, show: ctx.query.get('show') === 'all' ? 'all' : 'active', q: '' };
 
   const loadAgents = async () => { state.agents = await api.get(`/api/workspaces/${ws}/agents?include_archived=true`); };
   const loadRuntimes = async () => { state.runtimes = await api.get(`/api/workspaces/${ws}/runtimes`); };
+  const loadBudgets = async () => { state.budgets = await scopeInfo(ws); };
   const loadMembers = async () => {
     state.members = new Map((await api.get(`/api/workspaces/${ws}/members`)).map((m) => [m.user_id, m]));
   };
@@ -119,7 +122,8 @@ export async function render(ctx, root) {
     const archived = Boolean(a.archived_at);
     const manage = mayManage(a);
     return h('tr', { 'data-agent-id': a.id, 'data-archived': String(archived), class: archived ? 'archived' : null },
-      h('td', { class: 'name', 'data-label': 'Agent' }, h('span', { class: 'strong' }, a.name), a.description ? h('span', { class: 'sub' }, a.description) : null),
+      h('td', { class: 'name', 'data-label': 'Agent' }, h('span', { class: 'strong' }, a.name),
+        archived ? null : budgetBadges(state.budgets, { runtimeId: a.runtime_id, agentId: a.id }), a.description ? h('span', { class: 'sub' }, a.description) : null),
       h('td', { 'data-label': 'Runtime' }, runtime
         ? h('span', {}, h('a', { href: `/runtimes/${runtime.id}` }, runtime.name), ' ', h('span', { class: ['pill', runtime.status] }, runtime.status))
         : h('span', { class: 'muted' }, 'unknown')),
@@ -159,12 +163,12 @@ export async function render(ctx, root) {
       h('tbody', {}, shown.map(row))));
   }
 
-  await Promise.all([loadAgents(), loadRuntimes(), loadMembers()]);
+  await Promise.all([loadAgents(), loadRuntimes(), loadMembers(), loadBudgets()]);
   drawForm();
   drawTools();
   draw();
   root.dataset.ready = 'true';
-  const { refresh, cancel } = coalescer({ agents: loadAgents, runtimes: loadRuntimes }, () => {
+  const { refresh, cancel } = coalescer({ agents: loadAgents, runtimes: loadRuntimes, budgets: loadBudgets }, () => {
     // Keep the runtime picker current, unless the user is filling the form in.
     if (!formHolder.contains(document.activeElement)) drawForm();
     draw();
@@ -172,6 +176,8 @@ export async function render(ctx, root) {
   return {
     onEvent(ev) {
       if (ev.type.startsWith('agent:')) refresh(['agents'], 300);
+      else if (ev.type.startsWith('budget:') || ev.type.startsWith('price:')) refresh(['budgets'], 300);
+      else if (ev.type === 'usage:reported') refresh(['budgets'], 3000);
       else if (ev.type === 'daemon:register' || ev.type === 'runtime:status') {
         refresh(['runtimes', 'agents'], 500);
       }

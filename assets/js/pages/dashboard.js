@@ -1,6 +1,7 @@
 // The workspace usage dashboard: the last 1/7/30/90 local days (today included, the
 // workspace rule), daily cost by model, the per-model summary with the total, and the top
-// agents and runtimes — deleted ones labelled, since workspace reports keep their usage.
+// agents and runtimes — deleted ones labelled, since workspace reports keep their usage;
+// with the month's projection, a notice of unpriced models, and the bill reconciliation.
 
 import * as api from '../api.js';
 import { cardify, h, put, segmented, toast } from '../dom.js';
@@ -8,6 +9,8 @@ import { compact, int, money, usd } from '../format.js';
 import { coalescer } from '../live.js';
 import * as U from '../usage.js';
 import { lastDays, localDate } from '../zones.js';
+import { projectionPanel, unpricedNotice } from './outlook.js';
+import { reconcilePanel } from './reconcile.js';
 import { dailyChart, panel } from './runtime-views.js';
 
 const RANGES = [1, 7, 30, 90];
@@ -24,24 +27,27 @@ export async function render(ctx, root) {
     const q = api.qs({ days: state.days, tz: ctx.zone });
     const dailyRes = await api.request('GET', `/api/workspaces/${ws}/usage/daily${q}`, undefined, { raw: true });
     const zone = dailyRes.headers.get('X-Hangar-Timezone') || ctx.zone;
-    const [daily, summary, byAgent, byRuntime, runtimes, agents] = await Promise.all([
+    const [daily, summary, byAgent, byRuntime, runtimes, agents, projection, unpriced] = await Promise.all([
       dailyRes.json(),
       api.get(`/api/workspaces/${ws}/usage/summary${q}`),
       api.get(`/api/workspaces/${ws}/usage/by-agent${q}`),
       api.get(`/api/workspaces/${ws}/usage/by-runtime${q}`),
       api.get(`/api/workspaces/${ws}/runtimes`),
       api.get(`/api/workspaces/${ws}/agents?include_archived=true`),
+      api.get(`/api/workspaces/${ws}/usage/projection${api.qs({ tz: ctx.zone })}`),
+      api.get(`/api/workspaces/${ws}/usage/unpriced${q}`),
     ]);
     const today = localDate(zone);
     state.data = {
-      zone, today, dates: lastDays(today, state.days), daily, summary, byAgent, byRuntime,
+      zone, today, dates: lastDays(today, state.days), daily, summary, byAgent, byRuntime, projection, unpriced,
       runtimes: new Map(runtimes.map((r) => [r.id, r])), agents: new Map(agents.map((a) => [a.id, a])),
     };
   };
 
   const tools = h('div', { class: 'toolbar' });
   const body = h('div', { class: 'stack' });
-  put(root, h('div', { class: 'page-head' }, h('h1', {}, 'Usage'), h('p', { class: 'summary muted' }, `Workspace ${ctx.ws.name}, in ${ctx.zone}`)), tools, body);
+  put(root, h('div', { class: 'page-head' }, h('h1', {}, 'Usage'), h('p', { class: 'summary muted' }, `Workspace ${ctx.ws.name}, in ${ctx.zone}`)),
+    tools, body, reconcilePanel(ctx));
 
   function drawTools() {
     put(tools,
@@ -51,7 +57,8 @@ export async function render(ctx, root) {
         drawTools();
         await reload();
       }, 'Range'),
-      segmented([['cost', 'Cost'], ['tokens', 'Tokens']], state.metric, (v) => { state.metric = v; drawTools(); draw(); }, 'Chart metric'));
+      segmented([['cost', 'Cost'], ['tokens', 'Tokens']], state.metric, (v) => { state.metric = v; drawTools(); draw(); }, 'Chart metric'),
+      h('span', { class: 'spacer' }), h('a', { href: '/prices', class: 'button-link', id: 'prices-link' }, 'Prices'));
   }
 
   const runtimeLabel = (id) => {
@@ -111,6 +118,7 @@ export async function render(ctx, root) {
     const all = U.total(d.summary);
     const deletedRuntimes = d.byRuntime.filter((r) => !d.runtimes.has(r.runtime_id)).length;
     put(body,
+      unpricedNotice(d.unpriced, ctx),
       h('div', { class: 'kpis' },
         h('div', { class: 'kpi', 'data-kpi': 'cost', 'data-value': U.cost(all) ?? '' }, h('div', { class: 'label' }, 'Total cost'),
           h('div', { class: 'value' }, money(U.cost(all), all.unpriced))),
@@ -120,6 +128,7 @@ export async function render(ctx, root) {
           h('div', { class: 'value', 'data-tip': int(all.output) }, compact(all.output))),
         h('div', { class: 'kpi', 'data-kpi': 'tasks', 'data-value': all.tasks }, h('div', { class: 'label', 'data-tip': 'Tasks with usage; a task that used two models counts twice' }, 'Tasks'),
           h('div', { class: 'value' }, int(all.tasks)))),
+      projectionPanel(d.projection),
       panel(`Daily ${state.metric} by model`, dailyChart(d.dates, d.daily, state.metric, disposers, new Map(), 'ws-daily'), csvButton('daily', `usage-daily-${state.days}d.csv`)),
       panel('By model', summaryTable(d.summary), csvButton('summary', `usage-summary-${state.days}d.csv`)),
       h('div', { class: 'grid-2' },
@@ -147,6 +156,7 @@ export async function render(ctx, root) {
   return {
     onEvent(ev) {
       if (ev.type === 'usage:reported' || ev.type === 'daemon:register') refresh(['load'], 3000);
+      else if (ev.type.startsWith('price:')) refresh(['load'], 300);
     },
     dispose() { cancel(); disposers.forEach((d) => d()); },
   };

@@ -5,6 +5,7 @@
 // days = N − 1, which the runtime rule turns into exactly the same N local days.
 
 import * as api from '../api.js';
+import { budgetBadges, scopeInfo } from '../budgets.js';
 import { h, put, segmented, toast } from '../dom.js';
 import { ago, change, compact, dateTime, int, money, pct, usd } from '../format.js';
 import { coalescer } from '../live.js';
@@ -21,11 +22,12 @@ export async function render(ctx, root) {
   const state = {
     range: RANGES.includes(rangeParam) ? rangeParam : 30,
     metric: ctx.query.get('metric') === 'tokens' ? 'tokens' : 'cost',
-    runtime: null, members: new Map(), agents: new Map(), usage: null, deleted: false,
+    runtime: null, members: new Map(), agents: new Map(), usage: null, deleted: false, budgets: null,
   };
   const base = `/api/runtimes/${id}`;
 
   const loadRuntime = async () => { state.runtime = await api.get(base); };
+  const loadBudgets = async () => { state.budgets = await scopeInfo(ctx.ws.id); };
   const loadPeople = async () => {
     const [members, agents] = await Promise.all([
       api.get(`/api/workspaces/${ctx.ws.id}/members`),
@@ -55,7 +57,7 @@ export async function render(ctx, root) {
     };
   };
 
-  await Promise.all([loadRuntime(), loadPeople(), loadUsage()]);
+  await Promise.all([loadRuntime(), loadPeople(), loadUsage(), loadBudgets()]);
   ctx.setTitle(state.runtime.name);
 
   const head = h('div', {});
@@ -92,7 +94,8 @@ export async function render(ctx, root) {
       state.deleted ? h('p', { class: 'notice danger', role: 'alert' }, 'This runtime has been deleted. Its usage stays in the workspace reports.') : null,
       h('div', { class: 'detail-head' },
         h('div', {},
-          h('h1', {}, r.name, ' ', h('span', { class: ['pill', r.status], 'data-status': r.status }, r.status)),
+          h('h1', {}, r.name, ' ', h('span', { class: ['pill', r.status], 'data-status': r.status }, r.status),
+            ' ', budgetBadges(state.budgets, { runtimeId: r.id })),
           h('ul', { class: 'facts' },
             h('li', {}, h('b', {}, r.launch_header || r.provider), ` (${r.provider}, ${r.runtime_mode})`),
             h('li', {}, 'owner ', h('b', {}, person(r.owner_id))),
@@ -211,13 +214,17 @@ export async function render(ctx, root) {
   drawBody();
   performance.mark('hangar:runtime-rendered');
 
-  const { refresh, cancel } = coalescer({ runtime: loadRuntime, usage: loadUsage, people: loadPeople }, () => {
+  const { refresh, cancel } = coalescer({ runtime: loadRuntime, usage: loadUsage, people: loadPeople, budgets: loadBudgets }, () => {
     drawHead();
     drawBody();
   });
   return {
     onEvent(ev) {
       const p = ev.payload || {};
+      if (ev.type.startsWith('budget:') || ev.type.startsWith('price:')) {
+        refresh(['budgets'], 300);
+        return;
+      }
       if (p.runtime_id !== id && !(ev.type.startsWith('agent:'))) return;
       if (ev.type === 'daemon:register' && p.action === 'delete') {
         state.deleted = true;
@@ -227,7 +234,7 @@ export async function render(ctx, root) {
         drawHead();
         refresh(['runtime'], 200);
       } else if (ev.type === 'usage:reported') {
-        refresh(['usage'], 3000);
+        refresh(['usage', 'budgets'], 3000);
       } else if (ev.type.startsWith('agent:')) {
         refresh(['people'], 500);
       }

@@ -1,9 +1,10 @@
 // The runtimes page: every runtime of the workspace grouped by machine (daemon), with status,
 // owner, visibility, agent count and the 7-day cost against the previous 7 days (from two
-// calls of the workspace by-runtime report, never one call per runtime). Filters and search
-// live in the URL; the event stream keeps it current without a reload.
+// calls of the workspace by-runtime report, never one call per runtime) and badges of the
+// budgets on it. Filters and search live in the URL; the event stream keeps it current.
 
 import * as api from '../api.js';
+import { budgetBadges, scopeInfo } from '../budgets.js';
 import { h, put, segmented } from '../dom.js';
 import { ago, change, money, sumUsd, usd } from '../format.js';
 import { coalescer } from '../live.js';
@@ -15,7 +16,7 @@ export async function render(ctx, root) {
   ctx.setTitle('Runtimes');
   const ws = ctx.ws.id;
   const state = {
-    runtimes: [], agents: [], members: new Map(), week: new Map(), fortnight: new Map(),
+    runtimes: [], agents: [], members: new Map(), week: new Map(), fortnight: new Map(), budgets: null,
     status: ctx.query.get('status') || 'all',
     owner: ctx.query.get('owner') || 'all',
     q: ctx.query.get('q') || '',
@@ -27,6 +28,7 @@ export async function render(ctx, root) {
     const members = await api.get(`/api/workspaces/${ws}/members`);
     state.members = new Map(members.map((m) => [m.user_id, m]));
   };
+  const loadBudgets = async () => { state.budgets = await scopeInfo(ws); };
   // Costs are extra: if the report fails the list still shows, with the costs marked missing.
   const loadCosts = async () => {
     const report = (days) => api.get(`/api/workspaces/${ws}/usage/by-runtime${api.qs({ days, tz: ctx.zone })}`);
@@ -94,6 +96,7 @@ export async function render(ctx, root) {
     return h('tr', { class: 'runtime', 'data-runtime-id': r.id, 'data-status': r.status },
       h('td', { 'data-label': 'Runtime', class: 'name' },
         h('a', { href: `/runtimes/${r.id}`, class: 'strong' }, r.name),
+        budgetBadges(state.budgets, { runtimeId: r.id }),
         h('span', { class: 'sub' }, r.launch_header || r.provider, r.runtime_mode === 'cloud' ? ' · cloud' : '')),
       h('td', { 'data-label': 'Status' }, h('span', {},
         h('span', { class: ['pill', r.status] }, r.status), ' ',
@@ -157,14 +160,14 @@ export async function render(ctx, root) {
   }
 
   drawFilters();
-  await Promise.all([loadRuntimes(), loadAgents(), loadMembers(), loadCosts()]);
+  await Promise.all([loadRuntimes(), loadAgents(), loadMembers(), loadCosts(), loadBudgets()]);
   draw();
   performance.mark('hangar:runtimes-rendered');
   root.dataset.ready = 'true';
 
   // Live updates: apply status changes at once, then re-read what an event may have changed.
   const { refresh, cancel } = coalescer({
-    runtimes: loadRuntimes, agents: loadAgents, costs: loadCosts, members: loadMembers,
+    runtimes: loadRuntimes, agents: loadAgents, costs: loadCosts, members: loadMembers, budgets: loadBudgets,
   }, draw);
   const tick = setInterval(() => refresh(['runtimes'], 0), REFRESH_MS);
   return {
@@ -183,7 +186,9 @@ export async function render(ctx, root) {
       } else if (ev.type.startsWith('agent:')) {
         refresh(['agents'], 300);
       } else if (ev.type === 'usage:reported') {
-        refresh(['costs'], 2000);
+        refresh(['costs', 'budgets'], 2000);
+      } else if (ev.type.startsWith('budget:') || ev.type.startsWith('price:')) {
+        refresh(['budgets'], 300);
       }
     },
     dispose() { clearInterval(tick); cancel(); },
