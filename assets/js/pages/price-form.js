@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import { cardify, h, put } from '../dom.js';
-import { int, usd } from '../format.js';
+import { dateTime, int, usd } from '../format.js';
 import { addDays } from '../zones.js';
 
 const PRICE_FIELDS = [['input', 'Input'], ['output', 'Output'], ['cache_read', 'Cache read'], ['cache_write', 'Cache write']];
@@ -99,7 +99,7 @@ function previewView(p) {
   const unpricedGone = months.reduce((n, m) => n + m.old_unpriced_tokens - m.new_unpriced_tokens, 0);
   const signed = (v) => `${v > 0 ? '+' : ''}${usd(v)}`;
   return h('div', { class: 'preview', 'data-delta': p.delta_usd },
-    h('p', {}, h('b', {}, `${signed(p.delta_usd)} in total`), ` for ${p.model} from ${p.valid_from} (months in ${p.months_zone})`,
+    h('p', {}, h('b', {}, `${signed(p.delta_usd)} in total`), ` for ${p.model} from ${dateTime(p.valid_from, 'UTC')} UTC (months in ${p.months_zone})`,
       unpricedGone > 0 ? `; ${int(unpricedGone)} unpriced tokens become priced` : '', '.'),
     months.length ? h('div', { class: 'table-scroll' }, cardify(h('table', { class: 'table', 'data-table': 'price-preview' },
       h('thead', {}, h('tr', {}, ['Month', 'Now', 'With this price', 'Change'].map((t, i) => h('th', { class: i ? 'num' : null }, t)))),
