@@ -8,6 +8,7 @@ import { dateTime } from '../format.js';
 import { coalescer } from '../live.js';
 import { priceForm } from './price-form.js';
 
+const FIRST_ROWS = 20;
 const COLUMNS = [['input', 'Input'], ['output', 'Output'], ['cache_read', 'Cache read'], ['cache_write', 'Cache write']];
 
 /** USD per million tokens: at least 2 decimals, up to the 4 a price may have. */
@@ -19,7 +20,7 @@ function perMillion(n) {
 export async function render(ctx, root) {
   ctx.setTitle('Prices');
   const ws = ctx.ws.id;
-  const state = { book: null, members: new Map(), q: '' };
+  const state = { book: null, members: new Map(), q: '', all: false };
   const loadBook = async () => { state.book = await api.get(`/api/workspaces/${ws}/pricing`); };
   const loadMembers = async () => {
     state.members = new Map((await api.get(`/api/workspaces/${ws}/members`)).map((m) => [m.user_id, m]));
@@ -86,7 +87,7 @@ export async function render(ctx, root) {
     drawInForce();
   }
 
-  const forceTable = h('div', { class: 'table-scroll' });
+  const forceTable = h('div', {});
   const search = h('input', {
     type: 'search', placeholder: 'Search models…', 'aria-label': 'Search models',
     oninput: () => { state.q = search.value; drawInForce(); },
@@ -95,16 +96,23 @@ export async function render(ctx, root) {
     h('div', { class: 'panel-head' }, h('h2', {}, 'Prices in force now'), h('div', { class: 'toolbar' }, search)),
     forceTable));
 
+  // A compact table (not cards: dozens of models), the workspace's prices first, the first
+  // rows until asked for all.
   function drawInForce() {
     const q = state.q.trim().toLowerCase();
-    const shown = state.book.models.filter((m) => !q || m.model.toLowerCase().includes(q));
-    put(forceTable, cardify(h('table', { class: 'table', 'data-table': 'in-force' },
+    const matching = state.book.models.filter((m) => !q || m.model.toLowerCase().includes(q))
+      .sort((a, b) => (a.source === 'workspace' ? 0 : 1) - (b.source === 'workspace' ? 0 : 1));
+    const shown = q || state.all ? matching : matching.slice(0, FIRST_ROWS);
+    put(forceTable, h('div', { class: 'table-scroll' }, h('table', { class: 'table compact', 'data-table': 'in-force' },
       heads('Model', ['Source']),
       h('tbody', {}, shown.map((m) => h('tr', { 'data-model': m.model, 'data-source': m.source },
         h('td', {}, m.model), price(m),
         h('td', {}, m.source === 'workspace'
           ? h('span', { class: 'badge public', 'data-tip': `since ${dateTime(m.valid_from, ctx.zone)}` }, 'workspace')
-          : h('span', { class: 'badge' }, 'table'))))))));
+          : h('span', { class: 'badge' }, 'table'))))))),
+    shown.length < matching.length ? h('p', { class: 'more' }, h('button', {
+      type: 'button', class: 'small', id: 'all-prices', onclick: () => { state.all = true; drawInForce(); },
+    }, `Show all ${matching.length} models`)) : null);
   }
 
   drawForm();
