@@ -26,7 +26,8 @@ pub struct Config {
     /// Maximum concurrent event streams; more answer 503.
     pub max_streams: usize,
     pub clock: Arc<dyn Clock>,
-    /// `PRAGMA wal_autocheckpoint` of every connection; 0 leaves checkpoints to a replicator.
+    /// `PRAGMA wal_autocheckpoint` of every connection, a backstop behind the background
+    /// checkpointer; 0 leaves checkpoints to a replicator (and starts no checkpointer).
     pub wal_autocheckpoint: u32,
     /// Serve a replica: open the file read-only, refuse writes, run no background jobs.
     pub read_only: bool,

@@ -44,6 +44,16 @@ impl Ctx {
         Ok(out)
     }
 
+    /// `write` for a transaction touching tens of megabytes (`Db::write_tx_large`).
+    pub fn write_large<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let out = self.db.write_tx_large(f)?;
+        self.events.wake();
+        Ok(out)
+    }
+
     pub fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.events.wake();

@@ -65,6 +65,28 @@ pub fn append(
     )
 }
 
+/// Appends one event per payload, in order, in the caller's transaction (a teardown's
+/// thousands of announcements in a few statements).
+pub fn append_all(
+    tx: &Tx,
+    workspace_id: &str,
+    event_type: &str,
+    actor: &Actor,
+    payloads: impl Iterator<Item = Value>,
+    now: i64,
+) -> DbResult<()> {
+    let texts: Vec<String> = payloads.map(|p| p.to_string()).collect();
+    db::events::insert_all(
+        tx,
+        workspace_id,
+        event_type,
+        actor.kind,
+        actor.id.as_deref(),
+        &texts,
+        now,
+    )
+}
+
 /// Wakes waiting streams after a commit. A generation counter avoids lost wake-ups. It also
 /// counts the open streams, which are capped.
 #[derive(Default)]

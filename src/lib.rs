@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bench;
 pub mod budgets;
 pub mod check;
+pub mod checkpointer;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -128,6 +129,13 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         handle
             .background
             .push(scheduler::start(Arc::clone(&handle.ctx))?);
+        // With checkpoints left to a replicator (0), nobody here checkpoints.
+        if handle.ctx.config.wal_autocheckpoint > 0 {
+            handle.background.push(
+                checkpointer::spawn(Arc::clone(&handle.ctx))
+                    .map_err(|e| format!("cannot start the checkpointer: {e}"))?,
+            );
+        }
     }
     Ok(handle)
 }

@@ -144,7 +144,8 @@ struct ServeArgs {
     #[arg(long, env = "HANGAR_EVENT_RETENTION_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     event_retention_days: u32,
-    /// Checkpoint the WAL at this many pages; 0 disables, for a replicator that checkpoints.
+    /// A writer checkpoints the WAL past this many pages (a background thread normally does it
+    /// every 100 ms); 0 disables both, for a replicator that checkpoints.
     #[arg(long, env = "HANGAR_WAL_AUTOCHECKPOINT", default_value_t = hangar::db::DEFAULT_WAL_AUTOCHECKPOINT)]
     wal_autocheckpoint: u32,
 }

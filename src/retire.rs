@@ -132,18 +132,15 @@ fn teardown(
     }
 
     let ws = &runtime.workspace_id;
-    for task in &cancelled {
-        let payload = json!({ "task": task_json(task) });
-        events::append(tx, ws, "task:cancelled", actor, payload, now)?;
-    }
-    for agent in &archived {
-        let payload = json!({ "agent": agent_json(agent) });
-        events::append(tx, ws, "agent:archived", actor, payload, now)?;
-    }
-    for autopilot in &paused {
-        let payload = json!({ "autopilot": autopilot_json(autopilot) });
-        events::append(tx, ws, "autopilot:paused", actor, payload, now)?;
-    }
+    // Thousands of announcements: a few multi-row inserts, not one statement each.
+    let payloads = cancelled.iter().map(|t| json!({ "task": task_json(t) }));
+    events::append_all(tx, ws, "task:cancelled", actor, payloads, now)?;
+    let payloads = archived.iter().map(|a| json!({ "agent": agent_json(a) }));
+    events::append_all(tx, ws, "agent:archived", actor, payloads, now)?;
+    let payloads = paused
+        .iter()
+        .map(|p| json!({ "autopilot": autopilot_json(p) }));
+    events::append_all(tx, ws, "autopilot:paused", actor, payloads, now)?;
     let payload = json!({ "action": "delete", "runtime_id": runtime.id });
     events::append(tx, ws, "daemon:register", actor, payload, now)?;
     Ok(Retired {

@@ -86,3 +86,21 @@ fn a_panic_inside_write_tx_rolls_back_and_the_next_write_works() {
         .unwrap();
     assert_eq!((ghost, real), (false, true));
 }
+
+#[test]
+fn a_large_write_gets_a_large_page_cache_only_while_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // One connection: every transaction below uses the same one.
+    let db = Db::open(&dir.path().join("c.db"), OpenMode::ReadWrite, 1).unwrap();
+    let during = db.write_tx_large(|tx| hangar::db::cache_size(tx)).unwrap();
+    assert_eq!(during, -65_536);
+    assert_eq!(db.read(hangar::db::cache_size).unwrap(), -2_000);
+    // Restored after a rollback too.
+    let failed: Result<(), ApiError> = db.write_tx_large(|_| Err(ApiError::not_found("thing")));
+    assert!(failed.is_err());
+    assert_eq!(db.read(hangar::db::cache_size).unwrap(), -2_000);
+    assert_eq!(
+        db.write_tx(|tx| hangar::db::cache_size(tx)).unwrap(),
+        -2_000
+    );
+}

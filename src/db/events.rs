@@ -52,6 +52,42 @@ pub fn insert(tx: &Tx, event: &EventRow) -> DbResult<i64> {
         )?)
 }
 
+/// Rows per multi-row insert: 6 parameters each stays far below SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 256;
+
+/// Appends events of one workspace, type and actor with the given payloads (JSON texts), in
+/// order: one multi-row statement per chunk, for the teardowns that announce thousands.
+pub fn insert_all(
+    tx: &Tx,
+    workspace_id: &str,
+    event_type: &str,
+    actor_type: &str,
+    actor_id: Option<&str>,
+    payloads: &[String],
+    created_at: i64,
+) -> DbResult<()> {
+    for chunk in payloads.chunks(INSERT_CHUNK) {
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO event (workspace_id, type, actor_type, actor_id, payload, created_at)
+             VALUES {values}"
+        );
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6);
+        for payload in chunk {
+            params.extend::<[&dyn rusqlite::ToSql; 6]>([
+                &workspace_id,
+                &event_type,
+                &actor_type,
+                &actor_id,
+                payload,
+                &created_at,
+            ]);
+        }
+        tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
+    }
+    Ok(())
+}
+
 /// Events of a workspace with id > `after`, oldest first, at most `limit`.
 pub fn list_after(c: &Conn, workspace_id: &str, after: i64, limit: i64) -> DbResult<Vec<EventRow>> {
     let mut stmt = c.raw().prepare_cached(

@@ -25,6 +25,7 @@ pub mod workspaces;
 use std::fmt;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,8 +37,15 @@ pub use migrate::SCHEMA_VERSION;
 /// How long a connection waits for another process's write lock before `Busy`.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// SQLite's own default: checkpoint once the WAL holds this many pages.
-pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 1000;
+/// SQLite's default page cache per connection (`PRAGMA cache_size = -2000`), in KiB.
+const DEFAULT_CACHE_KIB: i64 = 2_000;
+/// The page cache of a large write transaction, in KiB (64 MiB).
+const LARGE_TX_CACHE_KIB: i64 = 65_536;
+
+/// A writer checkpoints the WAL itself once it holds this many pages (40 MiB of 4 KiB pages).
+/// A server's background checkpointer normally keeps it far shorter, so that a commit never
+/// waits for a checkpoint's copying and fsync while holding the write lock.
+pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 10_000;
 
 /// A database error in terms every backend can produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +168,8 @@ enum Connections {
 pub struct Db {
     connections: Connections,
     write_lock: Mutex<()>,
+    /// Write transactions committed so far: tells the checkpointer whether the WAL grew.
+    commits: AtomicU64,
 }
 
 impl Db {
@@ -210,6 +220,7 @@ impl Db {
         Ok(Db {
             connections: Connections::Pool(pool),
             write_lock: Mutex::new(()),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -224,6 +235,7 @@ impl Db {
         Ok(Db {
             connections: Connections::PerRead(path.to_path_buf()),
             write_lock: Mutex::new(()),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -266,14 +278,57 @@ impl Db {
         &self,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_tx_sized(None, f)
+    }
+
+    /// `write_tx` for a transaction that touches tens of megabytes of pages (a runtime's
+    /// teardown): its connection gets a `LARGE_TX_CACHE_KIB` page cache meanwhile, so dirty
+    /// pages are not spilled to the WAL mid-transaction and read back. The usual cache is
+    /// restored after the commit, which frees the extra (by then clean) pages.
+    pub fn write_tx_large<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_tx_sized(Some(LARGE_TX_CACHE_KIB), f)
+    }
+
+    fn write_tx_sized<T, E: From<DbError>>(
+        &self,
+        cache_kib: Option<i64>,
+        f: impl FnOnce(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.pool()?.get().map_err(DbError::from)?;
         let _guard = self.lock_writes();
+        if let Some(kib) = cache_kib {
+            conn.pragma_update(None, "cache_size", -kib)
+                .map_err(DbError::from)?;
+        }
+        let out = Self::commit_with(&mut conn, f);
+        if cache_kib.is_some() {
+            if let Err(e) = conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB) {
+                log::warn!("could not restore the page cache size: {e}");
+            }
+        }
+        let out = out?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(out)
+    }
+
+    fn commit_with<T, E: From<DbError>>(
+        conn: &mut Connection,
+        f: impl FnOnce(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let txn = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(DbError::from)?;
         let out = f(&Tx(Conn(&txn)))?;
         txn.commit().map_err(DbError::from)?;
         Ok(out)
+    }
+
+    /// How many write transactions this handle has committed.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// The process-wide write mutex; a poisoned lock is recovered, since the transaction it
@@ -284,7 +339,8 @@ impl Db {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A passive WAL checkpoint, used at shutdown; a replica never checkpoints.
+    /// A passive WAL checkpoint (the background checkpointer's, and at shutdown); a replica
+    /// never checkpoints.
     pub fn checkpoint(&self) -> DbResult<()> {
         if self.is_read_only() {
             return Ok(());
@@ -352,4 +408,9 @@ pub fn pragmas(c: &Conn) -> DbResult<(i64, i64, i64)> {
 pub fn wal_autocheckpoint(c: &Conn) -> DbResult<i64> {
     Ok(c.raw()
         .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?)
+}
+
+/// This connection's `PRAGMA cache_size` (negative: KiB), for tests and checks.
+pub fn cache_size(c: &Conn) -> DbResult<i64> {
+    Ok(c.raw().query_row("PRAGMA cache_size", [], |r| r.get(0))?)
 }
