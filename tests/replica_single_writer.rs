@@ -163,7 +163,7 @@ fn wal_autocheckpoint_is_applied_to_every_connection() {
         autocheckpoint_of_every_connection(&s, pool),
         vec![i64::from(hangar::db::DEFAULT_WAL_AUTOCHECKPOINT); pool]
     );
-    assert_eq!(hangar::db::DEFAULT_WAL_AUTOCHECKPOINT, 1000);
+    assert_eq!(hangar::db::DEFAULT_WAL_AUTOCHECKPOINT, 10_000);
 }
 
 #[test]
