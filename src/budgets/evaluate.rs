@@ -82,7 +82,7 @@ pub fn evaluate_workspace(
 /// The spend of `scope` in the buckets starting in `[start, end)`, in ticks.
 pub fn spend(
     c: &Conn,
-    pricing: &PriceTable,
+    book: &PriceBook,
     workspace_id: &str,
     scope: &Scope,
     start: i64,
@@ -99,8 +99,7 @@ pub fn spend(
             AGENT_SPANS,
         ),
     };
-    // A workspace's dated price overrides cut the period into epochs of one price each.
-    let book = PriceBook::load(c, pricing, workspace_id)?;
+    // The workspace's dated price overrides cut the period into epochs of one price each.
     let mut by_model: HashMap<(i64, usize), ([i128; 4], Ticks)> = HashMap::new();
     let (start, end) = (ceil_quarter(start), ceil_quarter(end));
     for (span, from, to) in tiles_between_cuts(spans, start, end, book.cuts()) {
@@ -152,11 +151,13 @@ pub fn crossed(thresholds: &[i64], spent: Ticks, amount: Ticks) -> Vec<i64> {
         .collect()
 }
 
-/// Spends already read in one evaluation pass, keyed by (scope, start, end): budgets on the
-/// same scope and period read the rollups once.
+/// Spends already read in one evaluation pass, keyed by (workspace, scope, start, end):
+/// budgets on the same scope and period read the rollups once, and each workspace's price
+/// book is loaded once.
 #[derive(Default)]
-struct SpendCache {
-    known: HashMap<(Scope, i64, i64), Ticks>,
+struct SpendCache<'a> {
+    known: HashMap<(String, Scope, i64, i64), Ticks>,
+    books: HashMap<String, PriceBook<'a>>,
 }
 
 /// A budget's period at some instant and what its scope spent in it.
@@ -209,27 +210,25 @@ pub fn announce_crossings(tx: &Tx, budget: &Budget, m: &Measure, now: i64) -> Db
     Ok(())
 }
 
-fn measure_with(
+fn measure_with<'a>(
     c: &Conn,
-    pricing: &PriceTable,
+    pricing: &'a PriceTable,
     budget: &Budget,
     now: i64,
-    spends: &mut SpendCache,
+    spends: &mut SpendCache<'a>,
 ) -> DbResult<Measure> {
     let bounds = period_of(budget).bounds(tz_of(budget), now);
-    let scope = scope_of(budget);
-    let key = (scope, bounds.start, bounds.end);
+    let ws = &budget.workspace_id;
+    let key = (ws.clone(), scope_of(budget), bounds.start, bounds.end);
     let spent = match spends.known.get(&key) {
         Some(ticks) => *ticks,
         None => {
-            let ticks = spend(
-                c,
-                pricing,
-                &budget.workspace_id,
-                &key.0,
-                bounds.start,
-                bounds.end,
-            )?;
+            if !spends.books.contains_key(ws) {
+                let book = PriceBook::load(c, pricing, ws)?;
+                spends.books.insert(ws.clone(), book);
+            }
+            let book = &spends.books[ws];
+            let ticks = spend(c, book, ws, &key.1, bounds.start, bounds.end)?;
             spends.known.insert(key, ticks);
             ticks
         }
@@ -242,12 +241,12 @@ fn measure_with(
 }
 
 /// Measures, stores the exceeded state when it changed, and announces new crossings.
-fn evaluate_with(
+fn evaluate_with<'a>(
     tx: &Tx,
-    pricing: &PriceTable,
+    pricing: &'a PriceTable,
     mut budget: Budget,
     now: i64,
-    spends: &mut SpendCache,
+    spends: &mut SpendCache<'a>,
 ) -> DbResult<()> {
     let m = measure_with(tx, pricing, &budget, now, spends)?;
     if m.exceeded_until() != budget.exceeded_until {

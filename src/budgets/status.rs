@@ -15,6 +15,7 @@ use crate::budgets::{scope_of, Scope};
 use crate::db::budgets::{self as store, Alert, Budget};
 use crate::db::{Conn, DbResult};
 use crate::usage::money::Ticks;
+use crate::usage::pricebook::PriceBook;
 use crate::usage::pricing::PriceTable;
 use crate::usage::window::{quarter_start, QUARTER_MS};
 
@@ -48,7 +49,8 @@ pub struct MonthProjection {
 pub fn status(c: &Conn, pricing: &PriceTable, budget: &Budget, now: i64) -> DbResult<Status> {
     let measure = measure(c, pricing, budget, now)?;
     let alerts = store::alerts(c, &budget.id, measure.bounds.start)?;
-    let burn = burn_per_day(c, pricing, &budget.workspace_id, &scope_of(budget), now)?;
+    let book = PriceBook::load(c, pricing, &budget.workspace_id)?;
+    let burn = burn_per_day(c, &book, &budget.workspace_id, &scope_of(budget), now)?;
     Ok(Status {
         measure,
         alerts,
@@ -68,8 +70,9 @@ pub fn workspace_month(
 ) -> DbResult<MonthProjection> {
     let month = Period::Month.bounds(tz, now);
     let scope = Scope::Workspace;
-    let to_date = spend(c, pricing, workspace_id, &scope, month.start, month.end)?;
-    let burn = burn_per_day(c, pricing, workspace_id, &scope, now)?;
+    let book = PriceBook::load(c, pricing, workspace_id)?;
+    let to_date = spend(c, &book, workspace_id, &scope, month.start, month.end)?;
+    let burn = burn_per_day(c, &book, workspace_id, &scope, now)?;
     Ok(MonthProjection {
         month,
         to_date,
@@ -81,13 +84,13 @@ pub fn workspace_month(
 /// The spend of the 96 quarters ending with the one holding `now`.
 fn burn_per_day(
     c: &Conn,
-    pricing: &PriceTable,
+    book: &PriceBook,
     workspace_id: &str,
     scope: &Scope,
     now: i64,
 ) -> DbResult<Ticks> {
     let end = quarter_start(now) + QUARTER_MS;
-    spend(c, pricing, workspace_id, scope, end - DAY_MS, end)
+    spend(c, book, workspace_id, scope, end - DAY_MS, end)
 }
 
 /// `spent` plus `burn` per day until `end`, rounded down to a tick.
