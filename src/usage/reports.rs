@@ -411,10 +411,14 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
             Some(at) => {
                 let (group, epoch) = (group_of(at), book.epoch_of(start));
                 reads::summed(c, scope, span, start, end, |row: RollupRow| {
-                    folded
+                    let acc = folded
                         .entry(((group, row.dimension, row.model_id), epoch))
-                        .or_default()
-                        .add(&row.sums);
+                        .or_default();
+                    if range.negative {
+                        acc.subtract(&row.sums);
+                    } else {
+                        acc.add(&row.sums);
+                    }
                 })?;
             }
             None => {
@@ -488,6 +492,20 @@ struct Acc {
 }
 
 impl Acc {
+    /// Takes away `s` (a reading that covered more than its group; the sums stay exact).
+    fn subtract(&mut self, s: &Sums) {
+        let mut taken = Acc::default();
+        taken.add(s);
+        for (acc, v) in self.priced.iter_mut().zip(taken.priced) {
+            *acc -= v;
+        }
+        for (acc, v) in self.reported.iter_mut().zip(taken.reported) {
+            *acc -= v;
+        }
+        self.ledger_rows -= taken.ledger_rows;
+        self.reported_ticks -= taken.reported_ticks;
+    }
+
     fn add(&mut self, s: &Sums) {
         let fields = |t: &rollup::TokenSums| {
             [t.input, t.output, t.cache_read, t.cache_write].map(i128::from)

@@ -37,6 +37,10 @@ pub struct Range {
     /// An instant of the one group every bucket of the range is in (the group's start), or
     /// `None` when each bucket must be grouped on its own.
     pub group: Option<i64>,
+    /// Subtracted from its group rather than added: a local day that holds no whole UTC day
+    /// is read as the UTC day it overlaps most, minus the hours outside it, plus the hours
+    /// of the next UTC day inside it (11 rows instead of 24 in New York, say).
+    pub negative: bool,
 }
 
 /// The ranges covering `[since, ∞)` for `grouping` in `tz`, using `spans` (minutes, ascending,
@@ -71,7 +75,10 @@ pub fn ranges(
     boundaries.dedup();
     let mut out = Vec::new();
     for pair in boundaries.windows(2) {
-        tile(pair[0], pair[1], spans, Some(pair[0]), &mut out);
+        match grouping {
+            Grouping::LocalDay => tile_day(pair[0], pair[1], spans, cuts, &mut out),
+            _ => tile(pair[0], pair[1], spans, Some(pair[0]), &mut out),
+        }
     }
     let last = boundaries.last().copied().unwrap_or(since);
     match grouping {
@@ -131,6 +138,57 @@ fn hour_starts(tz: Tz, since: i64, until: i64) -> Vec<i64> {
     out
 }
 
+/// Appends the cheapest reading of the local day (or part of one) `[start, end)`: its tiling,
+/// or a UTC day bucket corrected at both ends (segments added or subtracted) when that reads
+/// fewer rows and no price cut falls inside the buckets read. Needs day buckets in `spans`.
+fn tile_day(start: i64, end: i64, spans: &[i64], cuts: &[i64], out: &mut Vec<Range>) {
+    let group = Some(start);
+    let mut direct = Vec::new();
+    tile(start, end, spans, group, &mut direct);
+    let mut best = direct;
+    if spans.last() == Some(&1440) {
+        let day = 1440 * 60_000;
+        let first = align_down(start, day);
+        for day_start in [first, first + day] {
+            let (lo, hi) = (start.min(day_start), end.max(day_start + day));
+            if cuts.iter().any(|&c| c > lo && c < hi) {
+                continue;
+            }
+            let mut shifted = Vec::new();
+            segment(start, day_start, spans, group, &mut shifted);
+            tile(day_start, day_start + day, spans, group, &mut shifted);
+            segment(day_start + day, end, spans, group, &mut shifted);
+            if buckets(&shifted) < buckets(&best) {
+                best = shifted;
+            }
+        }
+    }
+    out.extend(best);
+}
+
+/// The buckets from `from` to `to`: added when `from < to`, subtracted (the range
+/// `[to, from)`) when `to < from`.
+fn segment(from: i64, to: i64, spans: &[i64], group: Option<i64>, out: &mut Vec<Range>) {
+    if from <= to {
+        tile(from, to, spans, group, out);
+    } else {
+        let mut taken = Vec::new();
+        tile(to, from, spans, group, &mut taken);
+        out.extend(taken.into_iter().map(|r| Range {
+            negative: true,
+            ..r
+        }));
+    }
+}
+
+/// How many buckets (rows per model) `ranges` read.
+fn buckets(ranges: &[Range]) -> i64 {
+    ranges
+        .iter()
+        .map(|r| (r.end - r.start) / (r.span * 60_000))
+        .sum()
+}
+
 /// Appends the fewest aligned buckets of `spans` that tile `[start, end)`: each span in turn
 /// up to the next span's boundary while a bucket still fits, the coarsest reached as far as it
 /// fits, then finer ones down to `end`. `start` and `end` are multiples of the finest span (or
@@ -152,6 +210,7 @@ fn tile(start: i64, end: i64, spans: &[i64], group: Option<i64>, out: &mut Vec<R
                 start: *at,
                 end: to,
                 group,
+                negative: false,
             });
             *at = to;
         }
@@ -177,7 +236,12 @@ fn merge(ranges: Vec<Range>) -> Vec<Range> {
     let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match out.last_mut() {
-            Some(last) if last.span == r.span && last.end == r.start && last.group == r.group => {
+            Some(last)
+                if last.span == r.span
+                    && last.end == r.start
+                    && last.group == r.group
+                    && last.negative == r.negative =>
+            {
                 last.end = r.end
             }
             _ => out.push(r),
@@ -250,6 +314,90 @@ mod tests {
         panic!("ranges stop before {until}: {ranges:?}");
     }
 
+    /// Counting added ranges +1 and subtracted ones −1, every quarter from `since` to `until`
+    /// is read exactly once for its own group and nets to nothing for any other; quarters
+    /// outside net to nothing. Each range is aligned to its span.
+    fn check_signed_cover(ranges: &[Range], since: i64, until: i64, group: impl Fn(i64) -> String) {
+        let mut net: std::collections::BTreeMap<(i64, String), i64> = Default::default();
+        for r in ranges {
+            let span_ms = r.span * 60_000;
+            assert_eq!(r.start % span_ms, 0, "unaligned {r:?}");
+            assert!(r.end == OPEN || r.end % span_ms == 0, "unaligned {r:?}");
+            let sign = if r.negative { -1 } else { 1 };
+            let mut q = r.start;
+            while q < r.end.min(until) {
+                let label = r.group.map_or_else(|| group(q), &group);
+                *net.entry((q, label)).or_default() += sign;
+                q += QUARTER_MS;
+            }
+        }
+        let mut q = since;
+        while q < until {
+            assert_eq!(
+                net.remove(&(q, group(q))),
+                Some(1),
+                "quarter {q}: {ranges:?}"
+            );
+            q += QUARTER_MS;
+        }
+        net.retain(|_, n| *n != 0);
+        assert!(net.is_empty(), "left over: {net:?}");
+    }
+
+    #[test]
+    fn a_local_day_off_the_utc_grid_reads_a_utc_day_corrected_at_both_ends() {
+        // New York (UTC−5 in March before the 8th): a local day is 05:00 → 05:00 UTC.
+        let tz = zone("America/New_York");
+        let since = ms("2026-03-02T05:00:00Z");
+        let now = ms("2026-03-04T12:00:00Z");
+        let got = ranges(SPANS, Grouping::LocalDay, tz, since, now, &[]);
+        let day = |d: &str| ms(&format!("2026-03-{d}T00:00:00Z"));
+        let first: Vec<Range> = got.iter().copied().take(3).collect();
+        assert_eq!(
+            first,
+            vec![
+                Range {
+                    span: 60,
+                    start: day("02"),
+                    end: since,
+                    group: Some(since),
+                    negative: true,
+                },
+                Range {
+                    span: 1440,
+                    start: day("02"),
+                    end: day("03"),
+                    group: Some(since),
+                    negative: false,
+                },
+                Range {
+                    span: 60,
+                    start: day("03"),
+                    end: day("03") + 5 * H,
+                    group: Some(since),
+                    negative: false,
+                },
+            ]
+        );
+        // 11 rows a day instead of 24; a price cut inside the UTC day keeps the plain tiling.
+        assert_eq!(buckets(&first), 11);
+        let cut = day("02") + 2 * H;
+        let with_cut = ranges(SPANS, Grouping::LocalDay, tz, since, now, &[cut]);
+        assert_eq!(
+            with_cut[0],
+            Range {
+                span: 60,
+                start: since,
+                end: day("03") + 5 * H,
+                group: Some(since),
+                negative: false,
+            }
+        );
+        check_signed_cover(&with_cut, since, horizon(tz, now) + D, |q| {
+            day_of_quarter(q, tz).to_string()
+        });
+    }
+
     #[test]
     fn a_utc_window_reads_days_and_whole_hours() {
         let since = ms("2026-03-01T00:00:00Z");
@@ -264,12 +412,14 @@ mod tests {
                     start: since + d * D,
                     end: since + (d + 1) * D,
                     group: Some(since + d * D),
+                    negative: false,
                 })
                 .chain([Range {
                     span: 15,
                     start: tail,
                     end: OPEN,
                     group: None,
+                    negative: false,
                 }])
                 .collect::<Vec<_>>()
         );
@@ -295,18 +445,21 @@ mod tests {
                     start: since,
                     end: since + 45 * 60_000,
                     group: Some(since),
+                    negative: false,
                 },
                 Range {
                     span: 60,
                     start: ms("2026-03-01T19:00:00Z"),
                     end: ms("2026-03-02T00:00:00Z"),
                     group: Some(since),
+                    negative: false,
                 },
                 Range {
                     span: 1440,
                     start: ms("2026-03-02T00:00:00Z"),
                     end: OPEN,
                     group: Some(since),
+                    negative: false,
                 },
             ]
         );
@@ -335,12 +488,13 @@ mod tests {
                 let first = today - Days::new(40);
                 let since = ms_of_instant(start_of_local_day(tz, first));
                 let got = ranges(SPANS, Grouping::LocalDay, tz, since, now, &[]);
-                check_cover(&got, since, horizon(tz, now) + D, |q| {
+                check_signed_cover(&got, since, horizon(tz, now) + D, |q| {
                     day_of_quarter(q, tz).to_string()
                 });
-                // At most three ranges a day (quarters, hours, quarters) and the tail.
+                // At most five ranges a day (quarters, hours, a day, hours, quarters) and
+                // the tail.
                 assert!(
-                    got.len() <= 3 * 43 + 1,
+                    got.len() <= 5 * 43 + 1,
                     "{name}: too many ranges ({})",
                     got.len()
                 );
