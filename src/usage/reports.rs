@@ -403,43 +403,58 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
     type Key<G> = (G, Option<String>, i64);
     let mut folded: HashMap<(Key<G>, usize), Acc> = HashMap::new();
     let cuts = book.cuts();
-    for range in plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now, cuts) {
-        let (span, start, end) = (range.span, range.start, range.end);
-        match range.group {
-            // The whole range is one group and, as no range straddles a price cut, one price
-            // epoch: let the database sum it.
-            Some(at) => {
-                let (group, epoch) = (group_of(at), book.epoch_of(start));
-                reads::summed(c, scope, span, start, end, |row: RollupRow| {
-                    let acc = folded
-                        .entry(((group, row.dimension, row.model_id), epoch))
-                        .or_default();
-                    if range.negative {
-                        acc.subtract(&row.sums);
-                    } else {
-                        acc.add(&row.sums);
-                    }
-                })?;
-            }
-            None => {
-                // Rows come in bucket order: name each bucket's group and epoch once.
-                let mut last: Option<(i64, G, usize)> = None;
-                reads::read_each(c, scope, span, start, end, |row: RollupRow| {
-                    let (group, epoch) = match last {
-                        Some((bucket, group, epoch)) if bucket == row.bucket => (group, epoch),
-                        _ => {
-                            let (group, epoch) = (group_of(row.bucket), book.epoch_of(row.bucket));
-                            last = Some((row.bucket, group, epoch));
-                            (group, epoch)
-                        }
-                    };
-                    folded
-                        .entry(((group, row.dimension, row.model_id), epoch))
-                        .or_default()
-                        .add(&row.sums);
-                })?;
-            }
+    let planned = plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now, cuts);
+    // Ranges inside one group lie, as no range straddles a price cut, in one price epoch:
+    // the database sums them, all ranges of a span in one query.
+    for &span in scope.spans() {
+        let grouped: Vec<&plan::Range> = planned
+            .iter()
+            .filter(|r| r.span == span && r.group.is_some())
+            .collect();
+        if grouped.is_empty() {
+            continue;
         }
+        let bounds: Vec<(i64, i64)> = grouped.iter().map(|r| (r.start, r.end)).collect();
+        let groups: Vec<(G, usize)> = grouped
+            .iter()
+            .map(|r| (group_of(r.group.unwrap_or(r.start)), book.epoch_of(r.start)))
+            .collect();
+        reads::summed_ranges(c, scope, span, &bounds, |at, row: RollupRow| {
+            let (group, epoch) = groups[at];
+            let acc = folded
+                .entry(((group, row.dimension, row.model_id), epoch))
+                .or_default();
+            if grouped[at].negative {
+                acc.subtract(&row.sums);
+            } else {
+                acc.add(&row.sums);
+            }
+        })?;
+    }
+    for range in planned.iter().filter(|r| r.group.is_none()) {
+        // Rows come in bucket order: name each bucket's group and epoch once.
+        let mut last: Option<(i64, G, usize)> = None;
+        reads::read_each(
+            c,
+            scope,
+            range.span,
+            range.start,
+            range.end,
+            |row: RollupRow| {
+                let (group, epoch) = match last {
+                    Some((bucket, group, epoch)) if bucket == row.bucket => (group, epoch),
+                    _ => {
+                        let (group, epoch) = (group_of(row.bucket), book.epoch_of(row.bucket));
+                        last = Some((row.bucket, group, epoch));
+                        (group, epoch)
+                    }
+                };
+                folded
+                    .entry(((group, row.dimension, row.model_id), epoch))
+                    .or_default()
+                    .add(&row.sums);
+            },
+        )?;
     }
     let mut ids: Vec<i64> = folded.keys().map(|((_, _, id), _)| *id).collect();
     ids.sort_unstable();

@@ -1,7 +1,8 @@
 //! What the usage reports read from the rollups: the rows of one scope at one span in a bucket
 //! range, either one by one (`read_each`, for buckets that must be grouped separately) or
-//! already summed per (runtime or agent, model) by SQLite (`summed`, for a range that lies in
-//! one report group), which keeps long windows cheap.
+//! already summed per (runtime or agent, model) by SQLite (`summed_ranges`, for ranges that
+//! each lie in one report group; all of a span's ranges in one query), which keeps long
+//! windows cheap.
 
 use rusqlite::params;
 
@@ -23,10 +24,10 @@ pub enum Scope<'a> {
     AgentsOfWorkspace(&'a str),
 }
 
-/// Sums of rollup rows of one bucket (`read_each`) or of a whole range (`summed`).
+/// Sums of rollup rows of one bucket (`read_each`) or of a whole range (`summed_ranges`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupRow {
-    /// The bucket's start; for `summed` rows, the range's start.
+    /// The bucket's start; for `summed_ranges` rows, the range's start.
     pub bucket: i64,
     pub model_id: i64,
     /// The runtime (`RuntimesOfWorkspace`) or agent (`AgentsOf…`) of the row; `None` otherwise.
@@ -80,36 +81,6 @@ pub fn read_each(
             model_id: r.get(1)?,
             dimension: r.get(2)?,
             sums: sums_from(r, 3)?,
-        });
-    }
-    Ok(())
-}
-
-/// Calls `each` once per (runtime or agent, model) of `scope` at `span` minutes with
-/// `start <= bucket < end`, with the sums of the whole range (`bucket` is `start`).
-pub fn summed(
-    c: &Conn,
-    scope: Scope,
-    span: i64,
-    start: i64,
-    end: i64,
-    mut each: impl FnMut(RollupRow),
-) -> DbResult<()> {
-    let sql = match scope {
-        Scope::Runtime(_) => SUM_RUNTIME,
-        Scope::RuntimesOfWorkspace(_) => SUM_RUNTIMES_OF_WORKSPACE,
-        Scope::Workspace(_) => SUM_WORKSPACE,
-        Scope::AgentsOfRuntime(_) => SUM_AGENTS_OF_RUNTIME,
-        Scope::AgentsOfWorkspace(_) => SUM_AGENTS_OF_WORKSPACE,
-    };
-    let mut stmt = c.raw().prepare_cached(sql)?;
-    let mut rows = stmt.query(params![scope.id(), span, start, end])?;
-    while let Some(r) = rows.next()? {
-        each(RollupRow {
-            bucket: start,
-            model_id: r.get(0)?,
-            dimension: r.get(1)?,
-            sums: sums_from(r, 2)?,
         });
     }
     Ok(())
@@ -171,38 +142,66 @@ const EACH_AGENTS_OF_WORKSPACE: &str = concat!(
     " ORDER BY bucket"
 );
 
-const SUM_RUNTIME: &str = concat!(
-    "SELECT model_id, NULL, ",
-    sums_of_columns!(),
-    " FROM usage_rollup",
-    range!("runtime_id"),
-    " GROUP BY model_id"
-);
-const SUM_RUNTIMES_OF_WORKSPACE: &str = concat!(
-    "SELECT model_id, runtime_id, ",
-    sums_of_columns!(),
-    " FROM usage_rollup",
-    range!("workspace_id"),
-    " GROUP BY runtime_id, model_id"
-);
-const SUM_WORKSPACE: &str = concat!(
-    "SELECT model_id, NULL, ",
-    sums_of_columns!(),
-    " FROM usage_workspace_rollup",
-    range!("workspace_id"),
-    " GROUP BY model_id"
-);
-const SUM_AGENTS_OF_RUNTIME: &str = concat!(
-    "SELECT model_id, agent_id, ",
-    sums_of_columns!(),
-    " FROM usage_agent_rollup",
-    range!("runtime_id"),
-    " GROUP BY agent_id, model_id"
-);
-const SUM_AGENTS_OF_WORKSPACE: &str = concat!(
-    "SELECT model_id, agent_id, ",
-    sums_of_columns!(),
-    " FROM usage_agent_rollup",
-    range!("workspace_id"),
-    " GROUP BY agent_id, model_id"
-);
+/// Sums of many ranges of one span in one query (not one query per range): calls `each` with the range's index in `ranges` and the sums of its rows per (runtime or
+/// agent, model). Ranges are `(start, end)`, `start <= bucket < end`.
+pub fn summed_ranges(
+    c: &Conn,
+    scope: Scope,
+    span: i64,
+    ranges: &[(i64, i64)],
+    mut each: impl FnMut(usize, RollupRow),
+) -> DbResult<()> {
+    // Far below SQLite's bound-parameter limit per statement.
+    const CHUNK: usize = 2_000;
+    let (table, id, dimension) = match scope {
+        Scope::Runtime(_) => ("usage_rollup", "runtime_id", "NULL"),
+        Scope::RuntimesOfWorkspace(_) => ("usage_rollup", "workspace_id", "runtime_id"),
+        Scope::Workspace(_) => ("usage_workspace_rollup", "workspace_id", "NULL"),
+        Scope::AgentsOfRuntime(_) => ("usage_agent_rollup", "runtime_id", "agent_id"),
+        Scope::AgentsOfWorkspace(_) => ("usage_agent_rollup", "workspace_id", "agent_id"),
+    };
+    for (chunk_at, chunk) in ranges.chunks(CHUNK).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| format!("(?{}, ?{}, ?{})", 3 * k + 3, 3 * k + 4, 3 * k + 5))
+            .collect();
+        // The ranges drive the search (CROSS JOIN fixes the order): each is one index range.
+        let sql = format!(
+            "WITH r(i, lo, hi) AS (VALUES {}) \
+             SELECT r.i, model_id, {dimension}, {} FROM r CROSS JOIN {table} \
+             WHERE {id} = ?1 AND span = ?2 AND bucket >= r.lo AND bucket < r.hi \
+             GROUP BY r.i, {dimension}, model_id",
+            values.join(", "),
+            sums_of_columns!()
+        );
+        let indexes: Vec<i64> = (0..chunk.len())
+            .map(|k| (chunk_at * CHUNK + k) as i64)
+            .collect();
+        let mut bound: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(2 + 3 * chunk.len());
+        let key = scope.id();
+        bound.push(&key);
+        bound.push(&span);
+        for (k, (start, end)) in chunk.iter().enumerate() {
+            bound.push(&indexes[k]);
+            bound.push(start);
+            bound.push(end);
+        }
+        let mut stmt = c.raw().prepare(&sql)?;
+        let mut rows = stmt.query(bound.as_slice())?;
+        while let Some(r) = rows.next()? {
+            let at = usize::try_from(r.get::<_, i64>(0)?).unwrap_or(usize::MAX);
+            let Some(&(start, _)) = ranges.get(at) else {
+                continue;
+            };
+            each(
+                at,
+                RollupRow {
+                    bucket: start,
+                    model_id: r.get(1)?,
+                    dimension: r.get(2)?,
+                    sums: sums_from(r, 3)?,
+                },
+            );
+        }
+    }
+    Ok(())
+}
