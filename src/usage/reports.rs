@@ -407,24 +407,25 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
     // Ranges inside one group lie, as no range straddles a price cut, in one price epoch:
     // the database sums them, all ranges of a span in one query.
     for &span in scope.spans() {
-        let grouped: Vec<&plan::Range> = planned
+        // (range, its group, its epoch, whether it is subtracted)
+        let grouped: Vec<(&plan::Range, G, usize, bool)> = planned
             .iter()
-            .filter(|r| r.span == span && r.group.is_some())
+            .filter(|r| r.span == span)
+            .filter_map(|r| {
+                let at = r.group?;
+                Some((r, group_of(at), book.epoch_of(r.start), r.negative))
+            })
             .collect();
         if grouped.is_empty() {
             continue;
         }
-        let bounds: Vec<(i64, i64)> = grouped.iter().map(|r| (r.start, r.end)).collect();
-        let groups: Vec<(G, usize)> = grouped
-            .iter()
-            .map(|r| (group_of(r.group.unwrap_or(r.start)), book.epoch_of(r.start)))
-            .collect();
+        let bounds: Vec<(i64, i64)> = grouped.iter().map(|g| (g.0.start, g.0.end)).collect();
         reads::summed_ranges(c, scope, span, &bounds, |at, row: RollupRow| {
-            let (group, epoch) = groups[at];
+            let (_, group, epoch, negative) = grouped[at];
             let acc = folded
                 .entry(((group, row.dimension, row.model_id), epoch))
                 .or_default();
-            if grouped[at].negative {
+            if negative {
                 acc.subtract(&row.sums);
             } else {
                 acc.add(&row.sums);

@@ -5,10 +5,12 @@
 //! them the way every usage report does (`usage::respond`).
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::db::usage::LedgerFilter;
+use crate::db::{Conn, DbResult};
 use crate::error::ApiError;
 use crate::http::api::usage::{open_runtime, open_workspace, respond, Terms};
 use crate::http::api::user_id;
@@ -17,7 +19,7 @@ use crate::http::response::Reply;
 use crate::ids;
 use crate::usage::pricebook::PriceBook;
 use crate::usage::reports::calendar::{parse_date, parse_range, Period};
-use crate::usage::reports::drill;
+use crate::usage::reports::{drill, Totals};
 use crate::usage::window::parse_days;
 use crate::usage::wire;
 
@@ -84,7 +86,7 @@ pub fn runtime_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
     let uid = user_id(caller)?;
     let id = req.path_id(2, "runtime id")?;
     let cell = Cell::parse(req)?;
-    let (rows, total, terms) = ctx.db.read(|c| {
+    let (rows, total, terms) = ctx.db.read(|c| -> Result<_, ApiError> {
         let (rt, tz) = open_runtime(c, uid, &id, req)?;
         let period = cell.period(ctx.now_ms(), tz, Period::runtime_days);
         let filter = LedgerFilter {
@@ -94,14 +96,7 @@ pub fn runtime_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
             provider: cell.provider.as_deref(),
             model: cell.model.as_deref(),
         };
-        let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
-        let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
-        let terms = Terms {
-            tz,
-            period,
-            prices: book.version(),
-        };
-        Ok::<_, ApiError>((rows, total, terms))
+        Ok(drill_down(c, ctx, tz, &filter, period)?)
     })?;
     let total = wire::counted(&total);
     respond(req, &wire::task_usage(rows), Some(&total), &terms)
@@ -112,7 +107,7 @@ pub fn workspace_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, A
     let uid = user_id(caller)?;
     let ws = req.path_id(2, "workspace id")?;
     let cell = Cell::parse(req)?;
-    let (rows, total, terms) = ctx.db.read(|c| {
+    let (rows, total, terms) = ctx.db.read(|c| -> Result<_, ApiError> {
         let tz = open_workspace(c, uid, &ws, req)?;
         let period = cell.period(ctx.now_ms(), tz, Period::workspace_days);
         let filter = LedgerFilter {
@@ -122,15 +117,27 @@ pub fn workspace_tasks(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, A
             provider: cell.provider.as_deref(),
             model: cell.model.as_deref(),
         };
-        let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
-        let (rows, total) = drill::task_usage(c, &book, tz, &filter, period.since, period.end)?;
-        let terms = Terms {
-            tz,
-            period,
-            prices: book.version(),
-        };
-        Ok::<_, ApiError>((rows, total, terms))
+        Ok(drill_down(c, ctx, tz, &filter, period)?)
     })?;
     let total = wire::counted(&total);
     respond(req, &wire::task_usage(rows), Some(&total), &terms)
+}
+
+/// The ledger rows of `filter` in `period`, priced with the workspace's book, their total,
+/// and the terms the answer states.
+fn drill_down(
+    c: &Conn,
+    ctx: &Ctx,
+    tz: Tz,
+    filter: &LedgerFilter,
+    period: Period,
+) -> DbResult<(Vec<drill::TaskUsage>, Totals, Terms)> {
+    let book = PriceBook::load(c, &ctx.pricing, filter.workspace_id)?;
+    let (rows, total) = drill::task_usage(c, &book, tz, filter, period.since, period.end)?;
+    let terms = Terms {
+        tz,
+        period,
+        prices: book.version(),
+    };
+    Ok((rows, total, terms))
 }
