@@ -90,19 +90,28 @@ impl TestServer {
     }
 
     pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let acme = ("acme", "owner@acme.test", "Olivia Owner");
+        TestServer::launch(acme, tweak, |_| {})
+    }
+
+    /// Inits a database with one workspace and its owner (`names`: workspace, email, name),
+    /// runs `prepare(db path)` on it, serves it with `tweak`ed settings and learns the
+    /// workspace id.
+    fn launch(
+        names: (&str, &str, &str),
+        tweak: impl FnOnce(&mut Config),
+        prepare: impl FnOnce(&std::path::Path),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("hangar.db");
         let mut config = Config::new(&db);
         config.workers = 4;
         tweak(&mut config);
-        let owner_token = hangar::commands::init(
-            &db,
-            "acme",
-            "owner@acme.test",
-            "Olivia Owner",
-            config.clock.as_ref(),
-        )
-        .expect("init");
+        let (workspace, email, name) = names;
+        let owner_token =
+            hangar::commands::init(&db, workspace, email, name, config.clock.as_ref())
+                .expect("init");
+        prepare(&db);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let handle = hangar::serve(listener, config).expect("serve");
         let base = format!("http://{}", handle.addr());
@@ -680,38 +689,8 @@ impl TestServer {
     /// Like `start`, with `prepare(db path)` run between `init` and serving: for tests that
     /// seed the database through library functions first (the demo data).
     pub fn start_prepared(prepare: impl FnOnce(&std::path::Path)) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("hangar.db");
-        let mut config = Config::new(&db);
-        config.workers = 4;
-        let owner_token = hangar::commands::init(
-            &db,
-            "demo",
-            "demo@localhost",
-            "Demo Owner",
-            config.clock.as_ref(),
-        )
-        .expect("init");
-        prepare(&db);
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let handle = hangar::serve(listener, config).expect("serve");
-        let base = format!("http://{}", handle.addr());
-        let mut server = TestServer {
-            handle: Some(handle),
-            base,
-            dir,
-            owner_token,
-            ws: String::new(),
-            clock: None,
-        };
-        let me = server
-            .get("/api/me", &server.owner_token.clone())
-            .expect(200);
-        server.ws = me.body["workspaces"][0]["id"]
-            .as_str()
-            .expect("workspace")
-            .to_string();
-        server
+        let demo = ("demo", "demo@localhost", "Demo Owner");
+        TestServer::launch(demo, |_| {}, prepare)
     }
 }
 
