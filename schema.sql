@@ -293,3 +293,11 @@ CREATE TABLE budget_alert (
 -- the (usually many) manual tasks, which every task insert and delete paid for.
 DROP INDEX task_by_autopilot;
 CREATE INDEX task_by_autopilot ON task(autopilot_id, status) WHERE autopilot_id IS NOT NULL;
+
+-- step 10: claims, stranded-task sweeps and a runtime's retirement look only at active tasks
+-- (queries repeat this exact status list, so that SQLite may use the partial index), and a
+-- runtime's tasks are mostly finished: a task leaves the index when it finishes, and
+-- deleting finished tasks does not touch it.
+DROP INDEX task_for_claim;
+CREATE INDEX task_for_claim ON task(runtime_id, status, created_at)
+    WHERE status IN ('queued', 'dispatched', 'running');

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::db::{self, DbResult, Tx};
+use crate::db::{self, DbError, DbResult, Tx};
 
 /// Who made a change, as events report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,17 +66,22 @@ pub fn append(
     )
 }
 
-/// Appends one event per payload, in order, in the caller's transaction (a teardown's
-/// thousands of announcements in a few statements).
-pub fn append_all(
+/// Appends one event per item, in order, in the caller's transaction, each with the payload
+/// `{key: item}` (a teardown's thousands of announcements in a few statements, serialised
+/// straight to text).
+pub fn append_all<T: Serialize>(
     tx: &Tx,
     workspace_id: &str,
     event_type: &str,
     actor: &Actor,
-    payloads: impl Iterator<Item = Value>,
+    key: &'static str,
+    items: impl Iterator<Item = T>,
     now: i64,
 ) -> DbResult<()> {
-    let texts: Vec<String> = payloads.map(|p| p.to_string()).collect();
+    let texts = items
+        .map(|value| serde_json::to_string(&Single { key, value }))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| DbError::Other(format!("cannot serialise an event: {e}")))?;
     db::events::insert_all(
         tx,
         workspace_id,
@@ -85,6 +91,20 @@ pub fn append_all(
         &texts,
         now,
     )
+}
+
+/// `{key: value}`: the payload of an event about one object.
+struct Single<T> {
+    key: &'static str,
+    value: T,
+}
+
+impl<T: Serialize> Serialize for Single<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.key, &self.value)?;
+        map.end()
+    }
 }
 
 /// Wakes waiting streams after a commit. A generation counter avoids lost wake-ups. It also

@@ -13,7 +13,7 @@ use crate::access::{can_edit_runtime, member_role};
 use crate::db::{self, runtimes::Runtime, Conn, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
-use crate::wire::{agent_json, autopilot_json, squad_json, task_json};
+use crate::wire::{agent_json, autopilot_json, squad_json, TaskJson};
 
 /// What a teardown did, for the cascade's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +114,18 @@ fn teardown(
     runtime: &Runtime,
     now: i64,
 ) -> Result<Retired, ApiError> {
-    // Tasks of the runtime's agents are deleted below, so only the survivors' are written
-    // as cancelled; every cancelled task is announced as it stands at commit-to-be.
-    let mut cancelled = db::retire::active_tasks(tx, &runtime.id)?;
-    db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
+    let surviving = db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
+    let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
+    let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
+    db::retire::delete_archived_squads(tx, &runtime.id)?;
+    let mut cancelled = db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
+    // The deleted ones are announced as they would stand had they been cancelled.
     for task in &mut cancelled {
         task.status = "cancelled".to_string();
         task.completed_at = Some(now);
     }
-    let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
-    let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
-    db::retire::delete_archived_squads(tx, &runtime.id)?;
-    db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
+    cancelled.extend(surviving);
+    cancelled.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     db::retire::delete_archived_agents(tx, &runtime.id)?;
     if db::retire::delete_runtime(tx, &runtime.id)? != 1 {
         return Err(ApiError::not_found("runtime"));
@@ -133,14 +133,20 @@ fn teardown(
 
     let ws = &runtime.workspace_id;
     // Thousands of announcements: a few multi-row inserts, not one statement each.
-    let payloads = cancelled.iter().map(|t| json!({ "task": task_json(t) }));
-    events::append_all(tx, ws, "task:cancelled", actor, payloads, now)?;
-    let payloads = archived.iter().map(|a| json!({ "agent": agent_json(a) }));
-    events::append_all(tx, ws, "agent:archived", actor, payloads, now)?;
-    let payloads = paused
-        .iter()
-        .map(|p| json!({ "autopilot": autopilot_json(p) }));
-    events::append_all(tx, ws, "autopilot:paused", actor, payloads, now)?;
+    let tasks = cancelled.iter().map(TaskJson::of);
+    events::append_all(tx, ws, "task:cancelled", actor, "task", tasks, now)?;
+    let agents = archived.iter().map(agent_json);
+    events::append_all(tx, ws, "agent:archived", actor, "agent", agents, now)?;
+    let autopilots = paused.iter().map(autopilot_json);
+    events::append_all(
+        tx,
+        ws,
+        "autopilot:paused",
+        actor,
+        "autopilot",
+        autopilots,
+        now,
+    )?;
     let payload = json!({ "action": "delete", "runtime_id": runtime.id });
     events::append(tx, ws, "daemon:register", actor, payload, now)?;
     Ok(Retired {

@@ -1,7 +1,8 @@
 //! JSON shapes that appear both in API responses and inside event payloads (Runtime, Agent,
 //! Task, Autopilot, Squad, Budget), defined once so the two never drift. Each is built by hand
-//! from a db row: renaming a Rust field must not silently change the contract.
+//! from a db row: renaming a db field must not silently change the contract.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::clock::rfc3339;
@@ -57,21 +58,48 @@ pub fn agent_json(a: &Agent) -> Value {
 }
 
 pub fn task_json(t: &Task) -> Value {
-    json!({
-        "id": t.id,
-        "workspace_id": t.workspace_id,
-        "agent_id": t.agent_id,
-        "runtime_id": t.runtime_id,
-        "autopilot_id": t.autopilot_id,
-        "prompt": t.prompt,
-        "status": t.status,
-        "error": t.error,
-        "output": t.output,
-        "created_at": rfc3339(t.created_at),
-        "dispatched_at": t.dispatched_at.map(rfc3339),
-        "started_at": t.started_at.map(rfc3339),
-        "completed_at": t.completed_at.map(rfc3339),
-    })
+    json!(TaskJson::of(t))
+}
+
+/// `Task` as it goes on the wire, serialisable without building a `Value` first: a retiring
+/// runtime announces tens of thousands of tasks. Its field names are the contract's keys,
+/// listed in the alphabetical order in which a `Value` prints them, so both spellings of a
+/// task are the same bytes.
+#[derive(Serialize)]
+pub struct TaskJson<'a> {
+    agent_id: &'a str,
+    autopilot_id: Option<&'a str>,
+    completed_at: Option<String>,
+    created_at: String,
+    dispatched_at: Option<String>,
+    error: Option<&'a str>,
+    id: &'a str,
+    output: Option<&'a str>,
+    prompt: &'a str,
+    runtime_id: Option<&'a str>,
+    started_at: Option<String>,
+    status: &'a str,
+    workspace_id: &'a str,
+}
+
+impl<'a> TaskJson<'a> {
+    pub fn of(t: &'a Task) -> TaskJson<'a> {
+        TaskJson {
+            agent_id: &t.agent_id,
+            autopilot_id: t.autopilot_id.as_deref(),
+            completed_at: t.completed_at.map(rfc3339),
+            created_at: rfc3339(t.created_at),
+            dispatched_at: t.dispatched_at.map(rfc3339),
+            error: t.error.as_deref(),
+            id: &t.id,
+            output: t.output.as_deref(),
+            prompt: &t.prompt,
+            runtime_id: t.runtime_id.as_deref(),
+            started_at: t.started_at.map(rfc3339),
+            status: &t.status,
+            workspace_id: &t.workspace_id,
+        }
+    }
 }
 
 pub fn autopilot_json(a: &Autopilot) -> Value {
@@ -128,4 +156,38 @@ pub fn budget_json(b: &Budget, now: i64) -> Value {
         "created_at": rfc3339(b.created_at),
         "updated_at": rfc3339(b.updated_at),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(finished: bool) -> Task {
+        Task {
+            id: "t".into(),
+            workspace_id: "w".into(),
+            agent_id: "a".into(),
+            runtime_id: finished.then(|| "r".to_string()),
+            autopilot_id: finished.then(|| "p".to_string()),
+            prompt: "say \"hi\"\n".into(),
+            status: if finished { "failed" } else { "queued" }.into(),
+            error: finished.then(|| "exit 1".to_string()),
+            output: finished.then(|| "é".to_string()),
+            created_at: 1_795_951_828_123,
+            dispatched_at: finished.then_some(1_795_951_828_124),
+            started_at: finished.then_some(1_795_951_828_125),
+            completed_at: finished.then_some(1_795_951_828_126),
+        }
+    }
+
+    #[test]
+    fn a_task_serialised_directly_is_the_same_bytes_as_its_value() {
+        for t in [task(false), task(true)] {
+            let direct = serde_json::to_string(&TaskJson::of(&t)).unwrap();
+            assert_eq!(direct, task_json(&t).to_string());
+        }
+        let value = task_json(&task(true));
+        assert_eq!(value["completed_at"], "2026-11-29T11:30:28.126Z");
+        assert_eq!(value.as_object().unwrap().len(), 13);
+    }
 }

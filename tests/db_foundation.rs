@@ -88,19 +88,22 @@ fn a_panic_inside_write_tx_rolls_back_and_the_next_write_works() {
 }
 
 #[test]
-fn a_large_write_gets_a_large_page_cache_only_while_it_runs() {
+fn a_large_write_gets_a_large_page_cache_and_no_autocheckpoint_only_while_it_runs() {
     let dir = tempfile::tempdir().unwrap();
     // One connection: every transaction below uses the same one.
     let db = Db::open(&dir.path().join("c.db"), OpenMode::ReadWrite, 1).unwrap();
-    let during = db.write_tx_large(|tx| hangar::db::cache_size(tx)).unwrap();
-    assert_eq!(during, -65_536);
-    assert_eq!(db.read(hangar::db::cache_size).unwrap(), -2_000);
+    let settings = |c: &hangar::db::Conn| {
+        Ok::<_, DbError>((
+            hangar::db::cache_size(c)?,
+            hangar::db::wal_autocheckpoint(c)?,
+        ))
+    };
+    let usual = (-2_000, i64::from(hangar::db::DEFAULT_WAL_AUTOCHECKPOINT));
+    assert_eq!(db.write_tx_large(|tx| settings(tx)).unwrap(), (-65_536, 0));
+    assert_eq!(db.read(settings).unwrap(), usual);
     // Restored after a rollback too.
     let failed: Result<(), ApiError> = db.write_tx_large(|_| Err(ApiError::not_found("thing")));
     assert!(failed.is_err());
-    assert_eq!(db.read(hangar::db::cache_size).unwrap(), -2_000);
-    assert_eq!(
-        db.write_tx(|tx| hangar::db::cache_size(tx)).unwrap(),
-        -2_000
-    );
+    assert_eq!(db.read(settings).unwrap(), usual);
+    assert_eq!(db.write_tx(|tx| settings(tx)).unwrap(), usual);
 }

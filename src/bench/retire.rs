@@ -37,6 +37,9 @@ pub fn run(options: &Options) -> Result<BenchResult, String> {
         let started = Instant::now();
         let (runtime_id, agent_ids) = seed(&ctx.db, &server.ws, &owner_id, ctx.now_ms())?;
         seed_secs.push(started.elapsed().as_secs_f64());
+        // A real server's checkpointer copied its WAL into the database long ago; here the
+        // seed's is copied now, so that the cascade does not race that copy.
+        ctx.db.checkpoint().map_err(|e| e.to_string())?;
 
         let body = json!({ "expected_active_agent_ids": agent_ids });
         let path = format!("/api/runtimes/{runtime_id}/archive-agents-and-delete");
@@ -170,7 +173,7 @@ fn task(agent: &Agent, n: usize, now: i64) -> Task {
     };
     let created_at = now - (AGENTS * TASKS_PER_AGENT - n) as i64 * 1_000;
     Task {
-        id: ids::new_id(),
+        id: ids::task_id(created_at),
         workspace_id: agent.workspace_id.clone(),
         agent_id: agent.id.clone(),
         runtime_id: Some(agent.runtime_id.clone()),

@@ -115,7 +115,7 @@ pub fn open_tasks(ctx: &Ctx, world: &World, count: usize) -> Result<Vec<String>,
         for _ in 0..count {
             let r = rng.runtime();
             let agent = &world.agents[r][rng.below(AGENTS_PER_RUNTIME as u64) as usize];
-            let id = ids::new_id();
+            let id = ids::task_id(now);
             tasks::insert(tx, &task(&id, world, r, agent, "running", now))?;
             ids_out.push(id);
         }

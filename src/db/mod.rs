@@ -170,6 +170,8 @@ pub struct Db {
     write_lock: Mutex<()>,
     /// Write transactions committed so far: tells the checkpointer whether the WAL grew.
     commits: AtomicU64,
+    /// Every pooled connection's `wal_autocheckpoint`, restored after a large transaction.
+    wal_autocheckpoint: u32,
 }
 
 impl Db {
@@ -221,6 +223,7 @@ impl Db {
             connections: Connections::Pool(pool),
             write_lock: Mutex::new(()),
             commits: AtomicU64::new(0),
+            wal_autocheckpoint,
         })
     }
 
@@ -236,6 +239,7 @@ impl Db {
             connections: Connections::PerRead(path.to_path_buf()),
             write_lock: Mutex::new(()),
             commits: AtomicU64::new(0),
+            wal_autocheckpoint: 0,
         })
     }
 
@@ -278,40 +282,46 @@ impl Db {
         &self,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.write_tx_sized(None, f)
+        self.write_tx_sized(false, f)
     }
 
     /// `write_tx` for a transaction that touches tens of megabytes of pages (a runtime's
-    /// teardown): its connection gets a `LARGE_TX_CACHE_KIB` page cache meanwhile, so dirty
-    /// pages are not spilled to the WAL mid-transaction and read back. The usual cache is
-    /// restored after the commit, which frees the extra (by then clean) pages.
+    /// teardown). Its connection meanwhile gets a `LARGE_TX_CACHE_KIB` page cache, so dirty
+    /// pages are not spilled to the WAL mid-transaction and read back, and no
+    /// autocheckpoint: the commit would cross the backstop and copy the whole WAL into the
+    /// database before answering, which the background checkpointer does after it instead.
+    /// Both settings are restored after the commit (freeing the extra, by then clean, pages).
     pub fn write_tx_large<T, E: From<DbError>>(
         &self,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.write_tx_sized(Some(LARGE_TX_CACHE_KIB), f)
+        self.write_tx_sized(true, f)
     }
 
     fn write_tx_sized<T, E: From<DbError>>(
         &self,
-        cache_kib: Option<i64>,
+        large: bool,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.pool()?.get().map_err(DbError::from)?;
         let _guard = self.lock_writes();
-        if let Some(kib) = cache_kib {
-            conn.pragma_update(None, "cache_size", -kib)
-                .map_err(DbError::from)?;
+        if large {
+            Self::tune(&conn, LARGE_TX_CACHE_KIB, 0).map_err(DbError::from)?;
         }
         let out = Self::commit_with(&mut conn, f);
-        if cache_kib.is_some() {
-            if let Err(e) = conn.pragma_update(None, "cache_size", -DEFAULT_CACHE_KIB) {
-                log::warn!("could not restore the page cache size: {e}");
+        if large {
+            if let Err(e) = Self::tune(&conn, DEFAULT_CACHE_KIB, self.wal_autocheckpoint) {
+                log::warn!("could not restore the connection's settings: {e}");
             }
         }
         let out = out?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(out)
+    }
+
+    fn tune(conn: &Connection, cache_kib: i64, wal_autocheckpoint: u32) -> rusqlite::Result<()> {
+        conn.pragma_update(None, "cache_size", -cache_kib)?;
+        conn.pragma_update(None, "wal_autocheckpoint", wal_autocheckpoint)
     }
 
     fn commit_with<T, E: From<DbError>>(
@@ -413,4 +423,29 @@ pub fn wal_autocheckpoint(c: &Conn) -> DbResult<i64> {
 /// This connection's `PRAGMA cache_size` (negative: KiB), for tests and checks.
 pub fn cache_size(c: &Conn) -> DbResult<i64> {
     Ok(c.raw().query_row("PRAGMA cache_size", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use rusqlite::Connection;
+
+    /// An in-memory database at the current schema.
+    pub fn migrated() -> Connection {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        super::migrate::run(&conn).expect("migrations");
+        conn
+    }
+
+    /// SQLite's plan for `sql` (parameters left unbound, i.e. NULL), one detail per line.
+    pub fn query_plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plannable SQL");
+        let mut rows = stmt.raw_query();
+        let mut details = Vec::new();
+        while let Some(row) = rows.next().expect("plan row") {
+            details.push(row.get::<_, String>(3).expect("plan text"));
+        }
+        details.join("\n")
+    }
 }

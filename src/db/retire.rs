@@ -2,20 +2,21 @@
 //! teardown statement is set-based — one statement per step, whatever the number of agents
 //! or tasks — so a runtime with a thousand agents and a hundred thousand tasks retires in
 //! one short write transaction. `RETURNING` hands back the rows the events describe; its
-//! order is unspecified, so callers get them sorted oldest first.
+//! order is unspecified, so agents and autopilots come back sorted oldest first, and tasks
+//! (from two statements) are left for the caller to sort.
 //!
-//! The steps are meant to run in this order inside one transaction: read the tasks to
-//! cancel and cancel the surviving ones, archive the remaining agents, pause autopilots,
-//! delete archived squads, delete the agents' tasks, delete the agents, delete the runtime. Each later step relies on the earlier ones (e.g. "the runtime's agents" are all
-//! archived once `archive_active_agents` ran), and the foreign keys refuse anything left
-//! inconsistent: a non-archived squad still led by a deleted agent, or an agent still
-//! pinning the runtime.
+//! The steps are meant to run in this order inside one transaction: cancel the surviving
+//! tasks, archive the remaining agents, pause autopilots, delete archived squads, delete the
+//! agents' tasks, delete the agents, delete the runtime. Each later step relies on the
+//! earlier ones (e.g. "the runtime's agents" are all archived once `archive_active_agents`
+//! ran), and the foreign keys refuse anything left inconsistent: a non-archived squad still
+//! led by a deleted agent, or an agent still pinning the runtime.
 
 use rusqlite::params;
 
 use super::agents::{self, Agent};
 use super::autopilots::{self, Autopilot};
-use super::tasks::{self, Task};
+use super::tasks::{self, Task, ACTIVE};
 use super::{Conn, DbResult, Tx};
 
 /// Ids of the non-archived squads led by any agent (active or archived) of the runtime,
@@ -30,35 +31,23 @@ pub fn live_squads_led_from(c: &Conn, runtime_id: &str) -> DbResult<Vec<String>>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The active tasks a teardown cancels: those pinned to the runtime and those of its still
-/// non-archived agents (the ones about to be archived; their tasks may be pinned to the
-/// runtime they came from). Oldest first.
-pub fn active_tasks(c: &Conn, runtime_id: &str) -> DbResult<Vec<Task>> {
-    let sql = format!(
-        "SELECT {} FROM task
-         WHERE status IN ('queued', 'dispatched', 'running')
-           AND (runtime_id = ?1
-                OR agent_id IN (SELECT id FROM agent
-                                WHERE runtime_id = ?1 AND archived_at IS NULL))
-         ORDER BY created_at, id",
-        tasks::COLUMNS
-    );
-    let mut stmt = c.raw().prepare(&sql)?;
-    let rows = stmt.query_map([runtime_id], tasks::from_row)?;
+/// Cancels the active tasks pinned to the runtime whose agents live elsewhere — the only
+/// cancelled tasks that outlive the teardown (the others are deleted with the runtime's
+/// agents, see `delete_tasks_of_archived_agents`). Returns them as they now stand.
+pub fn cancel_surviving_tasks(tx: &Tx, runtime_id: &str, now: i64) -> DbResult<Vec<Task>> {
+    let mut stmt = tx.raw().prepare(&cancel_surviving_sql())?;
+    let rows = stmt.query_map(params![runtime_id, now], tasks::from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Cancels the active tasks pinned to the runtime whose agents live elsewhere — the only
-/// cancelled tasks that outlive the teardown. The others belong to the runtime's agents and
-/// are deleted with them in the same transaction, so writing them first would be wasted
-/// work (a quarter of the cost on a big runtime). Returns how many were cancelled.
-pub fn cancel_surviving_tasks(tx: &Tx, runtime_id: &str, now: i64) -> DbResult<usize> {
-    Ok(tx.raw().execute(
+fn cancel_surviving_sql() -> String {
+    format!(
         "UPDATE task SET status = 'cancelled', completed_at = ?2
-         WHERE runtime_id = ?1 AND status IN ('queued', 'dispatched', 'running')
-           AND agent_id NOT IN (SELECT id FROM agent WHERE runtime_id = ?1)",
-        params![runtime_id, now],
-    )?)
+         WHERE runtime_id = ?1 AND status IN {ACTIVE}
+           AND agent_id NOT IN (SELECT id FROM agent WHERE runtime_id = ?1)
+         RETURNING {}",
+        tasks::COLUMNS
+    )
 }
 
 /// Archives the runtime's non-archived agents (by `user_id`, at `now`); returns them
@@ -114,16 +103,24 @@ pub fn delete_archived_squads(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
     )?)
 }
 
-/// Deletes the tasks of the runtime's archived agents in one statement: the foreign key
-/// would cascade them too, but agent by agent, which costs a fifth more on a big runtime.
-pub fn delete_tasks_of_archived_agents(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
-    Ok(tx.raw().execute(
-        "DELETE FROM task
-         WHERE agent_id IN (SELECT id FROM agent
-                            WHERE runtime_id = ?1 AND archived_at IS NOT NULL)",
-        [runtime_id],
-    )?)
+/// Deletes the tasks of the runtime's archived agents, in two statements: the active ones,
+/// returned as they stood (the teardown announces them cancelled; writing them cancelled
+/// first would be wasted work on rows about to go), then the rest. The foreign key would
+/// cascade them too, but agent by agent, which costs a fifth more on a big runtime.
+pub fn delete_tasks_of_archived_agents(tx: &Tx, runtime_id: &str) -> DbResult<Vec<Task>> {
+    let mut stmt = tx.raw().prepare(&format!(
+        "{DELETE_TASKS_OF_ARCHIVED_AGENTS} AND status IN {ACTIVE} RETURNING {}",
+        tasks::COLUMNS
+    ))?;
+    let rows = stmt.query_map([runtime_id], tasks::from_row)?;
+    let active = rows.collect::<Result<_, _>>()?;
+    tx.raw()
+        .execute(DELETE_TASKS_OF_ARCHIVED_AGENTS, [runtime_id])?;
+    Ok(active)
 }
+
+const DELETE_TASKS_OF_ARCHIVED_AGENTS: &str = "DELETE FROM task
+     WHERE agent_id IN (SELECT id FROM agent WHERE runtime_id = ?1 AND archived_at IS NOT NULL)";
 
 /// Deletes the runtime's archived agents; their squad memberships cascade.
 pub fn delete_archived_agents(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
@@ -139,4 +136,17 @@ pub fn delete_runtime(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
     Ok(tx
         .raw()
         .execute("DELETE FROM runtime WHERE id = ?1", [runtime_id])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::{migrated, query_plan};
+
+    #[test]
+    fn cancelling_the_surviving_tasks_uses_the_partial_claim_index() {
+        let conn = migrated();
+        let plan = query_plan(&conn, &cancel_surviving_sql());
+        assert!(plan.contains("task_for_claim"), "{plan}");
+    }
 }

@@ -38,7 +38,7 @@ pub(super) const COLUMNS: &str =
      error, output, created_at, dispatched_at, started_at, completed_at";
 
 /// The active statuses, as an SQL list.
-const ACTIVE: &str = "('queued', 'dispatched', 'running')";
+pub(super) const ACTIVE: &str = "('queued', 'dispatched', 'running')";
 
 pub(super) fn from_row(r: &Row) -> rusqlite::Result<Task> {
     Ok(Task {
@@ -142,19 +142,7 @@ pub fn list(c: &Conn, f: &TaskFilter) -> DbResult<Vec<Task>> {
 /// inside the caller's write transaction, which is what makes two concurrent claims see
 /// different tasks.
 pub fn claim_next(tx: &Tx, runtime_id: &str, held: &[String], now: i64) -> DbResult<Option<Task>> {
-    let held_filter = if held.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "AND t.agent_id NOT IN ({})",
-            vec!["?"; held.len()].join(", ")
-        )
-    };
-    let sql = format!(
-        "SELECT t.id FROM task t JOIN agent a ON a.id = t.agent_id
-         WHERE t.runtime_id = ? AND t.status = 'queued' AND a.archived_at IS NULL {held_filter}
-         ORDER BY t.created_at, t.id LIMIT 1"
-    );
+    let sql = claim_sql(held.len());
     let next: Option<String> = tx
         .raw()
         .prepare_cached(&sql)?
@@ -177,6 +165,21 @@ pub fn claim_next(tx: &Tx, runtime_id: &str, held: &[String], now: i64) -> DbRes
         .prepare_cached(&sql)?
         .query_row(params![id, now], from_row)
         .optional()?)
+}
+
+fn claim_sql(held: usize) -> String {
+    let held_filter = if held == 0 {
+        String::new()
+    } else {
+        format!("AND t.agent_id NOT IN ({})", vec!["?"; held].join(", "))
+    };
+    // `status IN {ACTIVE}` lets SQLite use the partial `task_for_claim` index.
+    format!(
+        "SELECT t.id FROM task t JOIN agent a ON a.id = t.agent_id
+         WHERE t.runtime_id = ? AND t.status = 'queued' AND t.status IN {ACTIVE}
+           AND a.archived_at IS NULL {held_filter}
+         ORDER BY t.created_at, t.id LIMIT 1"
+    )
 }
 
 /// Cancels every active task of an agent; returns them, oldest first.
@@ -211,17 +214,39 @@ pub fn autopilot_has_active(c: &Conn, autopilot_id: &str) -> DbResult<bool> {
 /// `dispatched`/`running` tasks on offline runtimes last seen before `seen_before`
 /// (never seen counts as before), oldest first.
 pub fn stranded(c: &Conn, seen_before: i64) -> DbResult<Vec<Task>> {
+    let mut stmt = c.raw().prepare(&stranded_sql())?;
+    collect(&mut stmt, [seen_before])
+}
+
+fn stranded_sql() -> String {
     let cols = COLUMNS
         .split(", ")
         .map(|col| format!("t.{col}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
+    // `status IN {ACTIVE}` lets SQLite use the partial `task_for_claim` index.
+    format!(
         "SELECT {cols} FROM task t JOIN runtime r ON r.id = t.runtime_id
-         WHERE t.status IN ('dispatched', 'running') AND r.status = 'offline'
+         WHERE t.status IN ('dispatched', 'running') AND t.status IN {ACTIVE}
+           AND r.status = 'offline'
            AND (r.last_seen_at IS NULL OR r.last_seen_at < ?1)
          ORDER BY t.created_at, t.id"
-    );
-    let mut stmt = c.raw().prepare(&sql)?;
-    collect(&mut stmt, [seen_before])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_support::{migrated, query_plan};
+
+    #[test]
+    fn claims_and_sweeps_use_the_partial_claim_index() {
+        let conn = migrated();
+        for held in [0, 2] {
+            let plan = query_plan(&conn, &claim_sql(held));
+            assert!(plan.contains("task_for_claim"), "{plan}");
+        }
+        let plan = query_plan(&conn, &stranded_sql());
+        assert!(plan.contains("task_for_claim"), "{plan}");
+    }
 }

@@ -179,7 +179,7 @@ fn write_task(
         None => fill(&PROMPTS, rng),
     };
     let task = Task {
-        id: ids::new_id(),
+        id: ids::task_id(created),
         workspace_id: seeded.workspace_id.clone(),
         agent_id: agent.id.clone(),
         runtime_id: Some(runtime.id.clone()),
@@ -295,7 +295,7 @@ fn write_active(tx: &Tx, seeded: &Seeded, rng: &mut Rng, now: i64) -> Result<(),
         };
         let created = now - minutes_ago * 60_000;
         let task = Task {
-            id: ids::new_id(),
+            id: ids::task_id(created),
             workspace_id: seeded.workspace_id.clone(),
             agent_id: agent.id.clone(),
             runtime_id: Some(agent.runtime_id.clone()),

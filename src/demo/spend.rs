@@ -142,7 +142,7 @@ fn write_runaway_task(
         .ok_or_else(|| ApiError::not_found("demo runtime"))?;
     let created = now - 95 * 60_000;
     let task = Task {
-        id: ids::new_id(),
+        id: ids::task_id(created),
         workspace_id: seeded.workspace_id.clone(),
         agent_id: agent_id.to_string(),
         runtime_id: Some(runtime_id.to_string()),

@@ -59,7 +59,7 @@ pub fn enqueue_for(
     now: i64,
 ) -> Result<Task, DbError> {
     let task = Task {
-        id: ids::new_id(),
+        id: ids::task_id(now),
         workspace_id: agent.workspace_id.clone(),
         agent_id: agent.id.clone(),
         runtime_id: Some(agent.runtime_id.clone()),
