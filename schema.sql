@@ -297,7 +297,8 @@ CREATE INDEX task_by_autopilot ON task(autopilot_id, status) WHERE autopilot_id 
 -- step 10: claims, stranded-task sweeps and a runtime's retirement look only at active tasks
 -- (queries repeat this exact status list, so that SQLite may use the partial index), and a
 -- runtime's tasks are mostly finished: a task leaves the index when it finishes, and
--- deleting finished tasks does not touch it.
+-- deleting finished tasks does not touch it. The agent is in the key so that the claim's and
+-- the retirement's agent checks need not read the task rows.
 DROP INDEX task_for_claim;
-CREATE INDEX task_for_claim ON task(runtime_id, status, created_at)
+CREATE INDEX task_for_claim ON task(runtime_id, status, created_at, agent_id)
     WHERE status IN ('queued', 'dispatched', 'running');

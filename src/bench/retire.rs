@@ -40,6 +40,7 @@ pub fn run(options: &Options) -> Result<BenchResult, String> {
         // A real server's checkpointer copied its WAL into the database long ago; here the
         // seed's is copied now, so that the cascade does not race that copy.
         ctx.db.checkpoint().map_err(|e| e.to_string())?;
+        std::thread::sleep(std::time::Duration::from_secs(1));
 
         let body = json!({ "expected_active_agent_ids": agent_ids });
         let path = format!("/api/runtimes/{runtime_id}/archive-agents-and-delete");
