@@ -90,7 +90,7 @@ fn a_panic_inside_write_tx_rolls_back_and_the_next_write_works() {
 #[test]
 fn a_large_write_gets_a_large_page_cache_and_no_autocheckpoint_only_while_it_runs() {
     let dir = tempfile::tempdir().unwrap();
-    // One connection: every transaction below uses the same one.
+    // Every transaction below runs on the one writer connection.
     let db = Db::open(&dir.path().join("c.db"), OpenMode::ReadWrite, 1).unwrap();
     let settings = |c: &hangar::db::Conn| {
         Ok::<_, DbError>((

@@ -157,17 +157,23 @@ pub enum OpenMode {
 
 /// Where connections come from.
 enum Connections {
-    Pool(r2d2::Pool<SqliteConnectionManager>),
+    /// Reads take a pooled connection; writes take the one writer connection, whose mutex is
+    /// the process-wide write lock. One writer keeps its page cache across transactions: in
+    /// WAL mode a commit empties every *other* connection's cache, so writes spread over the
+    /// pool would each start cold and read their pages back from the file.
+    Pool {
+        readers: r2d2::Pool<SqliteConnectionManager>,
+        writer: Mutex<Connection>,
+    },
     /// A read-only replica opens one connection per read and closes it after: a replicator
     /// (Litestream's follow mode) rewrites the file under an exclusive lock that any
     /// connection left open would hold off, and whose changes a cached page would hide.
     PerRead(PathBuf),
 }
 
-/// The shared handle: a pool plus the process-wide write mutex.
+/// The shared handle: a pool of readers plus the one writer.
 pub struct Db {
     connections: Connections,
-    write_lock: Mutex<()>,
     /// Write transactions committed so far: tells the checkpointer whether the WAL grew.
     commits: AtomicU64,
     /// Every pooled connection's `wal_autocheckpoint`, restored after a large transaction.
@@ -200,18 +206,16 @@ impl Db {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let init = move |conn: &mut Connection| configure(conn, wal_autocheckpoint);
-        // WAL and migrations once, on a dedicated connection, before the pool exists.
-        {
-            let mut conn = Connection::open_with_flags(path, flags)
-                .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
-            init(&mut conn)?;
-            migrate::check_version(&conn)?;
-            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                return Err(DbError::Other(format!("could not enable WAL (got {mode})")));
-            }
-            migrate::run(&conn)?;
+        // WAL and migrations once, on the writer, before the pool exists.
+        let mut writer = Connection::open_with_flags(path, flags)
+            .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+        init(&mut writer)?;
+        migrate::check_version(&writer)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(DbError::Other(format!("could not enable WAL (got {mode})")));
         }
+        migrate::run(&writer)?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(flags)
             .with_init(init);
@@ -220,8 +224,10 @@ impl Db {
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         Ok(Db {
-            connections: Connections::Pool(pool),
-            write_lock: Mutex::new(()),
+            connections: Connections::Pool {
+                readers: pool,
+                writer: Mutex::new(writer),
+            },
             commits: AtomicU64::new(0),
             wal_autocheckpoint,
         })
@@ -237,7 +243,6 @@ impl Db {
         migrate::require_current(&conn)?;
         Ok(Db {
             connections: Connections::PerRead(path.to_path_buf()),
-            write_lock: Mutex::new(()),
             commits: AtomicU64::new(0),
             wal_autocheckpoint: 0,
         })
@@ -250,7 +255,7 @@ impl Db {
 
     fn pool(&self) -> DbResult<&r2d2::Pool<SqliteConnectionManager>> {
         match &self.connections {
-            Connections::Pool(pool) => Ok(pool),
+            Connections::Pool { readers, .. } => Ok(readers),
             Connections::PerRead(_) => Err(DbError::ReadOnly),
         }
     }
@@ -259,8 +264,8 @@ impl Db {
     /// replica a fresh one closed as soon as `f` returns.
     pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&Conn) -> Result<T, E>) -> Result<T, E> {
         match &self.connections {
-            Connections::Pool(pool) => {
-                let conn = pool.get().map_err(DbError::from)?;
+            Connections::Pool { readers, .. } => {
+                let conn = readers.get().map_err(DbError::from)?;
                 f(&Conn(&conn))
             }
             Connections::PerRead(path) => {
@@ -303,8 +308,7 @@ impl Db {
         large: bool,
         f: impl FnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.pool()?.get().map_err(DbError::from)?;
-        let _guard = self.lock_writes();
+        let mut conn = self.lock_writer()?;
         if large {
             Self::tune(&conn, LARGE_TX_CACHE_KIB, 0).map_err(DbError::from)?;
         }
@@ -341,12 +345,15 @@ impl Db {
         self.commits.load(Ordering::Relaxed)
     }
 
-    /// The process-wide write mutex; a poisoned lock is recovered, since the transaction it
-    /// guarded was rolled back by its guard.
-    fn lock_writes(&self) -> MutexGuard<'_, ()> {
-        self.write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The writer, locked; a poisoned lock is recovered, since the transaction it guarded
+    /// was rolled back by its guard.
+    fn lock_writer(&self) -> DbResult<MutexGuard<'_, Connection>> {
+        match &self.connections {
+            Connections::Pool { writer, .. } => Ok(writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Connections::PerRead(_) => Err(DbError::ReadOnly),
+        }
     }
 
     /// A passive WAL checkpoint (the background checkpointer's, and at shutdown); a replica
@@ -447,5 +454,33 @@ pub(crate) mod test_support {
             details.push(row.get::<_, String>(3).expect("plan text"));
         }
         details.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_runs_on_the_one_writer_while_reads_use_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("w.db"), OpenMode::ReadWrite, 3).unwrap();
+        let marked = |c: &Conn| -> DbResult<i64> {
+            Ok(c.raw().query_row(
+                "SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'",
+                [],
+                |r| r.get(0),
+            )?)
+        };
+        // A temporary table lives on one connection only. Created by a write made while a
+        // read holds a pooled connection, it is seen by the next write, never by a read.
+        db.read(|_| {
+            db.write_tx(|tx| {
+                Ok::<_, DbError>(tx.raw().execute_batch("CREATE TEMP TABLE marker(x)")?)
+            })
+        })
+        .unwrap();
+        assert_eq!(db.write_tx(|tx| marked(tx)).unwrap(), 1);
+        assert_eq!(db.read(|c| marked(c)).unwrap(), 0);
     }
 }
