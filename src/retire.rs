@@ -118,7 +118,8 @@ fn teardown(
     let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
     let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
     db::retire::delete_archived_squads(tx, &runtime.id)?;
-    let mut cancelled = db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
+    let mut cancelled = db::retire::active_tasks_of_archived_agents(tx, &runtime.id)?;
+    db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
     // The deleted ones are announced as they would stand had they been cancelled.
     for task in &mut cancelled {
         task.status = "cancelled".to_string();
