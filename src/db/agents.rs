@@ -39,7 +39,10 @@ pub(super) fn from_row(r: &Row) -> rusqlite::Result<Agent> {
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<Agent>> {
     let sql = format!("SELECT {COLUMNS} FROM agent WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 /// Agents of a workspace, oldest first; optionally only those on one runtime, and archived

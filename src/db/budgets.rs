@@ -100,7 +100,10 @@ fn thresholds_text(thresholds: &[i64]) -> String {
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<Budget>> {
     let sql = format!("SELECT {COLUMNS} FROM budget WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 /// Budgets of a workspace, oldest first.

@@ -39,18 +39,16 @@ pub fn insert(tx: &Tx, workspace_id: &str, user_id: &str, role: &str, now: i64) 
 pub fn get(c: &Conn, workspace_id: &str, user_id: &str) -> DbResult<Option<Member>> {
     let sql = format!("{SELECT} WHERE m.workspace_id = ?1 AND m.user_id = ?2");
     Ok(c.raw()
-        .query_row(&sql, [workspace_id, user_id], from_row)
+        .prepare_cached(&sql)?
+        .query_row([workspace_id, user_id], from_row)
         .optional()?)
 }
 
 /// The caller's role in a workspace, or `None` when they are not a member.
 pub fn role_of(c: &Conn, workspace_id: &str, user_id: &str) -> DbResult<Option<String>> {
     Ok(c.raw()
-        .query_row(
-            "SELECT role FROM member WHERE workspace_id = ?1 AND user_id = ?2",
-            [workspace_id, user_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT role FROM member WHERE workspace_id = ?1 AND user_id = ?2")?
+        .query_row([workspace_id, user_id], |r| r.get(0))
         .optional()?)
 }
 

@@ -51,7 +51,10 @@ pub(super) fn from_row(r: &Row) -> rusqlite::Result<Runtime> {
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<Runtime>> {
     let sql = format!("SELECT {COLUMNS} FROM runtime WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 /// Runtimes of a workspace, oldest first; only `owner_id`'s when given.
@@ -94,9 +97,8 @@ pub fn insert(tx: &Tx, rt: &Runtime) -> DbResult<()> {
 pub fn mark_seen(tx: &Tx, id: &str, now: i64) -> DbResult<Option<String>> {
     let before: Option<String> = tx
         .raw()
-        .query_row("SELECT status FROM runtime WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT status FROM runtime WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
     if before.is_some() {
         tx.raw().execute(

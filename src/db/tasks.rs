@@ -65,7 +65,10 @@ fn collect(stmt: &mut rusqlite::Statement, p: impl rusqlite::Params) -> DbResult
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<Task>> {
     let sql = format!("SELECT {COLUMNS} FROM task WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 pub fn insert(tx: &Tx, t: &Task) -> DbResult<()> {

@@ -52,12 +52,18 @@ pub fn insert(tx: &Tx, token: &Token, hash: &str) -> DbResult<()> {
 
 pub fn by_hash(c: &Conn, hash: &str) -> DbResult<Option<Token>> {
     let sql = format!("SELECT {COLUMNS} FROM api_token WHERE hash = ?1");
-    Ok(c.raw().query_row(&sql, [hash], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([hash], from_row)
+        .optional()?)
 }
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<Token>> {
     let sql = format!("SELECT {COLUMNS} FROM api_token WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 /// Records use, but only when the last record is at least `min_gap_ms` old.

@@ -41,12 +41,18 @@ pub fn insert(tx: &Tx, user: &User) -> DbResult<()> {
 
 pub fn get(c: &Conn, id: &str) -> DbResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
-    Ok(c.raw().query_row(&sql, [id], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 pub fn by_email(c: &Conn, email: &str) -> DbResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?1");
-    Ok(c.raw().query_row(&sql, [email], from_row).optional()?)
+    Ok(c.raw()
+        .prepare_cached(&sql)?
+        .query_row([email], from_row)
+        .optional()?)
 }
 
 pub fn update_profile(tx: &Tx, id: &str, name: &str, timezone: Option<&str>) -> DbResult<()> {
