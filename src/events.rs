@@ -28,16 +28,24 @@ impl Actor {
         }
     }
 
+    pub fn member(user_id: &str) -> Actor {
+        Actor {
+            kind: "member",
+            id: Some(user_id.to_string()),
+        }
+    }
+
+    pub fn daemon(user_id: &str) -> Actor {
+        Actor {
+            kind: "daemon",
+            id: Some(user_id.to_string()),
+        }
+    }
+
     pub fn of(caller: &Caller) -> Actor {
         match caller {
-            Caller::User { user_id, .. } => Actor {
-                kind: "member",
-                id: Some(user_id.clone()),
-            },
-            Caller::Daemon { user_id, .. } => Actor {
-                kind: "daemon",
-                id: Some(user_id.clone()),
-            },
+            Caller::User { user_id, .. } => Actor::member(user_id),
+            Caller::Daemon { user_id, .. } => Actor::daemon(user_id),
             Caller::Anonymous => Actor::system(),
         }
     }

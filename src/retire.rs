@@ -126,7 +126,7 @@ fn teardown(
         task.completed_at = Some(now);
     }
     cancelled.extend(surviving);
-    cancelled.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    db::tasks::sort_oldest_first(&mut cancelled);
     db::retire::delete_archived_agents(tx, &runtime.id)?;
     if db::retire::delete_runtime(tx, &runtime.id)? != 1 {
         return Err(ApiError::not_found("runtime"));

@@ -7,10 +7,11 @@
 //!
 //! The steps are meant to run in this order inside one transaction: cancel the surviving
 //! tasks, archive the remaining agents, pause autopilots, delete archived squads, read the
-//! agents' active tasks and delete all their tasks, delete the agents, delete the runtime. Each later step relies on the
-//! earlier ones (e.g. "the runtime's agents" are all archived once `archive_active_agents`
-//! ran), and the foreign keys refuse anything left inconsistent: a non-archived squad still
-//! led by a deleted agent, or an agent still pinning the runtime.
+//! agents' active tasks and delete all their tasks, delete the agents, delete the runtime.
+//! Each later step relies on the earlier ones (e.g. "the runtime's agents" are all archived
+//! once `archive_active_agents` ran), and the foreign keys refuse anything left
+//! inconsistent: a non-archived squad still led by a deleted agent, or an agent still
+//! pinning the runtime.
 
 use rusqlite::params;
 

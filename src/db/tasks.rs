@@ -193,8 +193,13 @@ pub fn cancel_active_of_agent(tx: &Tx, agent_id: &str, now: i64) -> DbResult<Vec
     );
     let mut stmt = tx.raw().prepare(&sql)?;
     let mut tasks = collect(&mut stmt, params![agent_id, now])?;
-    tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    sort_oldest_first(&mut tasks);
     Ok(tasks)
+}
+
+/// Orders tasks as events announce them: by creation, then id.
+pub fn sort_oldest_first(tasks: &mut [Task]) {
+    tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
 }
 
 /// Re-pins an agent's `queued` tasks to `runtime_id`; dispatched and running ones stay.

@@ -200,10 +200,7 @@ fn write_task(
     let scale = if status == "completed" { 1.0 } else { 0.4 };
     let entries = usage_of(plan, rng, scale, finished);
     let owner = runtime.owner_id.clone().unwrap_or_default();
-    let actor = Actor {
-        kind: "daemon",
-        id: Some(owner.clone()),
-    };
+    let actor = Actor::daemon(&owner);
     ingest::record(
         tx,
         &owner,

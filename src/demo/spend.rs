@@ -79,10 +79,7 @@ pub(super) fn write(tx: &Tx, seeded: &Seeded, now: i64) -> Result<(), ApiError> 
             "pause_dispatch",
         ),
     ];
-    let actor = Actor {
-        kind: "member",
-        id: Some(owner.clone()),
-    };
+    let actor = Actor::member(&owner);
     let pricing = PriceTable::builtin();
     for (name, scope, usd, period, zone, thresholds, action) in plans {
         let new = NewBudget {
@@ -171,10 +168,7 @@ fn write_runaway_task(
         cost: Some(cost),
         occurred_at: Some(now),
     };
-    let actor = Actor {
-        kind: "daemon",
-        id: Some(owner.clone()),
-    };
+    let actor = Actor::daemon(&owner);
     ingest::record(
         tx,
         &owner,
