@@ -1,6 +1,7 @@
 //! `Ctx`: what every worker and background thread shares.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
@@ -14,7 +15,7 @@ pub struct Ctx {
     pub events: EventHub,
     pub config: Config,
     /// The price table in force (`--pricing FILE` or the built-in one).
-    pub pricing: PriceTable,
+    pub pricing: Arc<PriceTable>,
     shutting_down: AtomicBool,
 }
 
@@ -24,7 +25,7 @@ impl Ctx {
             db,
             events: EventHub::default(),
             config,
-            pricing: PriceTable::builtin(),
+            pricing: Arc::new(PriceTable::builtin()),
             shutting_down: AtomicBool::new(false),
         }
     }
@@ -40,6 +41,19 @@ impl Ctx {
     /// One write transaction; on commit, event streams are woken (they re-read the table).
     pub fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let out = self.db.write_tx(f)?;
+        self.events.wake();
+        Ok(out)
+    }
+
+    /// `write` for a change that may share its transaction and commit with other callers'
+    /// (`Db::write_grouped`): the high-rate daemon writes.
+    pub fn write_grouped<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, E> + Send + 'static,
+    {
+        let out = self.db.write_grouped(change)?;
         self.events.wake();
         Ok(out)
     }

@@ -105,7 +105,7 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
     let db = db::Db::open_with(&config.db_path, mode, pool_size, config.wal_autocheckpoint)
         .map_err(|e| format!("cannot open database {}: {e}", config.db_path.display()))?;
     let mut ctx = Ctx::new(db, config);
-    ctx.pricing = pricing;
+    ctx.pricing = Arc::new(pricing);
     let ctx = Arc::new(ctx);
     let http = http::HttpServer::start(listener, Arc::clone(&ctx))?;
     let mut handle = ServerHandle {

@@ -1,8 +1,10 @@
 //! The database: an r2d2 pool of SQLite connections, per-connection pragmas, schema
-//! migrations and the one write path (`write_tx`). Only this module tree contains SQL or
-//! names rusqlite types; callers get `Conn` (reads) and `Tx` (a write transaction). A
-//! read-only replica (`OpenMode::ReadOnly`) has no pool: it opens a connection per read.
+//! migrations and the write paths (`write_tx`; `write_grouped` for changes that may share a
+//! commit). Only this module tree contains SQL or names rusqlite types; callers get `Conn`
+//! (reads) and `Tx` (a write transaction). A read-only replica (`OpenMode::ReadOnly`) has no
+//! pool: it opens a connection per read.
 
+mod group;
 mod migrate;
 
 pub mod agents;
@@ -181,6 +183,8 @@ pub struct Db {
     commits: AtomicU64,
     /// Every pooled connection's `wal_autocheckpoint`, restored after a large transaction.
     wal_autocheckpoint: u32,
+    /// Changes waiting to share a transaction (`write_grouped`).
+    group: group::Group,
 }
 
 impl Db {
@@ -241,6 +245,7 @@ impl Db {
             },
             commits: AtomicU64::new(0),
             wal_autocheckpoint,
+            group: group::Group::default(),
         })
     }
 
@@ -256,6 +261,7 @@ impl Db {
             connections: Connections::PerRead(path.to_path_buf()),
             commits: AtomicU64::new(0),
             wal_autocheckpoint: 0,
+            group: group::Group::default(),
         })
     }
 
@@ -330,8 +336,12 @@ impl Db {
             }
         }
         let out = out?;
-        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.count_commit();
         Ok(out)
+    }
+
+    fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
     }
 
     fn tune(conn: &Connection, cache_kib: i64, wal_autocheckpoint: u32) -> rusqlite::Result<()> {

@@ -65,15 +65,18 @@ pub fn register(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError
 /// runtime hangar ever handed out, so the daemon is broken rather than out of date.
 pub fn heartbeat(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> {
     let (user_id, workspace_id) = daemon_of(caller)?;
+    let (user_id, workspace_id) = (user_id.to_string(), workspace_id.to_string());
     let ids = runtime_ids(req)?;
-    let scope = DaemonScope {
-        user_id,
-        workspace_id,
-    };
     let now = ctx.now_ms();
     let actor = Actor::of(caller);
-    let beats = ctx.write(|tx| {
-        ids.iter()
+    let beating = ids.clone();
+    let beats = ctx.write_grouped(move |tx| {
+        let scope = DaemonScope {
+            user_id: &user_id,
+            workspace_id: &workspace_id,
+        };
+        beating
+            .iter()
             .map(|id| registry::heartbeat_one(tx, scope, id, &actor, now))
             .collect::<Result<Vec<_>, _>>()
     })?;

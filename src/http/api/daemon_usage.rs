@@ -3,6 +3,8 @@
 //! fields are ignored (a newer daemon may send more). Also the JSON shape of a ledger row,
 //! shared with the task view's `usage` array.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -101,9 +103,20 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
     let now = ctx.now_ms();
     let entries = ingest::validate(&inputs, now)?;
     let actor = Actor::of(caller);
-    let rows = ctx.write(|tx| {
-        let rows = ingest::record(tx, user_id, workspace_id, &task_id, entries, &actor, now)?;
-        budgets::evaluate::evaluate_after_usage(tx, &ctx.pricing, &rows, now)?;
+    let (user_id, workspace_id) = (user_id.to_string(), workspace_id.to_string());
+    let pricing = Arc::clone(&ctx.pricing);
+    let reported_task = task_id.clone();
+    let rows = ctx.write_grouped(move |tx| {
+        let rows = ingest::record(
+            tx,
+            &user_id,
+            &workspace_id,
+            &reported_task,
+            entries,
+            &actor,
+            now,
+        )?;
+        budgets::evaluate::evaluate_after_usage(tx, &pricing, &rows, now)?;
         Ok::<_, ApiError>(rows)
     })?;
     json_text(&ReportView {
