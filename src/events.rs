@@ -86,17 +86,38 @@ pub fn append_all<T: Serialize>(
     items: impl Iterator<Item = T>,
     now: i64,
 ) -> DbResult<()> {
-    let texts = items
+    let texts = payloads(key, items)?;
+    append_payloads(tx, workspace_id, event_type, actor, &texts, now)
+}
+
+/// The payloads `{key: item}` of `append_all`, as text: made ahead of the transaction's
+/// writes, they can be serialised on another thread while those run.
+pub fn payloads<T: Serialize>(
+    key: &'static str,
+    items: impl Iterator<Item = T>,
+) -> DbResult<Vec<String>> {
+    items
         .map(|value| serde_json::to_string(&Single { key, value }))
         .collect::<Result<Vec<String>, _>>()
-        .map_err(|e| DbError::Other(format!("cannot serialise an event: {e}")))?;
+        .map_err(|e| DbError::Other(format!("cannot serialise an event: {e}")))
+}
+
+/// Appends one event per payload text (from `payloads`), in order.
+pub fn append_payloads(
+    tx: &Tx,
+    workspace_id: &str,
+    event_type: &str,
+    actor: &Actor,
+    texts: &[String],
+    now: i64,
+) -> DbResult<()> {
     db::events::insert_all(
         tx,
         workspace_id,
         event_type,
         actor.kind,
         actor.id.as_deref(),
-        &texts,
+        texts,
         now,
     )
 }

@@ -119,7 +119,6 @@ fn teardown(
     let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
     db::retire::delete_archived_squads(tx, &runtime.id)?;
     let mut cancelled = db::retire::active_tasks_of_archived_agents(tx, &runtime.id)?;
-    db::retire::delete_tasks_of_archived_agents(tx, &runtime.id)?;
     // The deleted ones are announced as they would stand had they been cancelled.
     for task in &mut cancelled {
         task.status = "cancelled".to_string();
@@ -127,15 +126,21 @@ fn teardown(
     }
     cancelled.extend(surviving);
     db::tasks::sort_oldest_first(&mut cancelled);
-    db::retire::delete_archived_agents(tx, &runtime.id)?;
-    if db::retire::delete_runtime(tx, &runtime.id)? != 1 {
-        return Err(ApiError::not_found("runtime"));
-    }
+    // Tens of thousands of payloads: serialised on another core while the deletes run.
+    let (deleted, payloads) = std::thread::scope(|scope| {
+        let serialising =
+            scope.spawn(|| events::payloads("task", cancelled.iter().map(TaskJson::of)));
+        let deleted = delete_the_rest(tx, &runtime.id);
+        let payloads = serialising
+            .join()
+            .unwrap_or_else(|_| Err(db::DbError::Other("serialising events panicked".into())));
+        (deleted, payloads)
+    });
+    deleted?;
+    let payloads = payloads?;
 
     let ws = &runtime.workspace_id;
-    // Thousands of announcements: a few multi-row inserts, not one statement each.
-    let tasks = cancelled.iter().map(TaskJson::of);
-    events::append_all(tx, ws, "task:cancelled", actor, "task", tasks, now)?;
+    events::append_payloads(tx, ws, "task:cancelled", actor, &payloads, now)?;
     let agents = archived.iter().map(agent_json);
     events::append_all(tx, ws, "agent:archived", actor, "agent", agents, now)?;
     let autopilots = paused.iter().map(autopilot_json);
@@ -154,6 +159,16 @@ fn teardown(
         agents_archived: archived.len(),
         tasks_cancelled: cancelled.len(),
     })
+}
+
+/// Deletes the archived agents' tasks, the agents and the runtime.
+fn delete_the_rest(tx: &Tx, runtime_id: &str) -> Result<(), ApiError> {
+    db::retire::delete_tasks_of_archived_agents(tx, runtime_id)?;
+    db::retire::delete_archived_agents(tx, runtime_id)?;
+    if db::retire::delete_runtime(tx, runtime_id)? != 1 {
+        return Err(ApiError::not_found("runtime"));
+    }
+    Ok(())
 }
 
 fn agents_value(agents: &[db::agents::Agent]) -> Value {
