@@ -2,10 +2,13 @@
 //! 1M, then 10M) it seeds the world of `usage_world`, times every report of API.md §5 on the
 //! busiest runtime and on the workspace (one keep-alive client, sequential requests: p50/p99),
 //! then measures ingest over HTTP — 4 keep-alive daemons sending reports of 3 entries, every
-//! task reported twice so half the reports replace rows — with throughput and p50/p99.
+//! task reported twice so half the reports replace rows — with throughput and p50/p99, and
+//! the cost of one report's write transaction alone, in process (writes are serial, so that
+//! cost bounds the rate).
 //! Targets (issue 6): ingest ≥ 5,000 reports/s with p99 < 20 ms; the runtime 90-day daily
 //! report p50 < 20 ms at 1M rows and within 2× of that at 10M.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -14,7 +17,11 @@ use crate::bench::load::{self, Client, Request, Until};
 use crate::bench::server::BenchServer;
 use crate::bench::usage_world::{self, MODELS, MODELS_PER_TASK};
 use crate::bench::{BenchResult, Figure, Options};
+use crate::ctx::Ctx;
 use crate::db;
+use crate::events::Actor;
+use crate::usage::ingest::{Entry, Report};
+use crate::usage::pricing::Tokens;
 
 const INGEST_CLIENTS: usize = 4;
 
@@ -36,7 +43,7 @@ fn one_world(options: &Options, rows: u64) -> Result<Vec<Figure>, String> {
         r => format!("{}k", r / 1_000),
     };
     let server = BenchServer::start(options)?;
-    let ctx = std::sync::Arc::clone(server.handle().ok_or("the server is not running")?.ctx());
+    let ctx = Arc::clone(server.handle().ok_or("the server is not running")?.ctx());
     let token = server.owner_token.clone();
     let mut client = Client::connect(server.addr())?;
     let me = client
@@ -145,6 +152,12 @@ fn one_world(options: &Options, rows: u64) -> Result<Vec<Figure>, String> {
         ));
     }
     figures.extend(ingest(options, &server, &ctx, &world, &size)?);
+    let per_report = transaction_cost(options, &ctx, &server.ws, &owner_id, &world)?;
+    figures.push(Figure::new(
+        &format!("{size}: one report's transaction, in process"),
+        per_report,
+        "µs",
+    ));
     Ok(figures)
 }
 
@@ -153,7 +166,7 @@ fn one_world(options: &Options, rows: u64) -> Result<Vec<Figure>, String> {
 fn ingest(
     options: &Options,
     server: &BenchServer,
-    ctx: &crate::ctx::Ctx,
+    ctx: &Ctx,
     world: &usage_world::World,
     size: &str,
 ) -> Result<Vec<Figure>, String> {
@@ -178,11 +191,9 @@ fn ingest(
         INGEST_CLIENTS,
         Until::Elapsed(Duration::from_secs(seconds)),
         |turn| {
-            let k = (turn.seq / 2) as usize;
-            let scale = 1 + turn.seq % 2;
             let entries: Vec<serde_json::Value> = (0..MODELS_PER_TASK)
                 .map(|i| {
-                    let (provider, model) = MODELS[(k + i * 2) % MODELS.len()];
+                    let (provider, model, scale) = entry_of(turn.seq, i);
                     json!({"provider": provider, "model": model,
                            "input_tokens": 1000 * scale, "output_tokens": 200 * scale,
                            "cache_read_tokens": 5000 * scale})
@@ -190,7 +201,7 @@ fn ingest(
                 .collect();
             Request::json(
                 "POST",
-                &format!("/api/daemon/tasks/{}/usage", tasks[k % tasks.len()]),
+                &format!("/api/daemon/tasks/{}/usage", task_of(&tasks, turn.seq)),
                 &json!({ "usage": entries }),
             )
             .bearer(&daemon)
@@ -217,4 +228,63 @@ fn ingest(
             "ms",
         ),
     ])
+}
+
+/// Entry `i` of report `seq`: (provider, model, count scale). Each task is reported twice,
+/// the second time with larger counts, replacing its rows.
+fn entry_of(seq: u64, i: usize) -> (&'static str, &'static str, i64) {
+    let k = (seq / 2) as usize;
+    let (provider, model) = MODELS[(k + i * 2) % MODELS.len()];
+    (provider, model, 1 + (seq % 2) as i64)
+}
+
+fn task_of(tasks: &[String], seq: u64) -> &str {
+    &tasks[(seq / 2) as usize % tasks.len()]
+}
+
+/// The same reports as `ingest`, each one's write transaction run in process on one thread
+/// (no HTTP, no other writer): µs per report. Writes are serial, so this bounds the rate.
+fn transaction_cost(
+    options: &Options,
+    ctx: &Arc<Ctx>,
+    workspace_id: &str,
+    owner_id: &str,
+    world: &usage_world::World,
+) -> Result<f64, String> {
+    let tasks = usage_world::open_tasks(ctx, world, options.size.pick(15_000, 60_000))?;
+    let seconds = options.size.pick(3, 10);
+    let started = Instant::now();
+    let mut seq = 0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let entries = (0..MODELS_PER_TASK)
+            .map(|i| {
+                let (provider, model, scale) = entry_of(seq, i);
+                Entry {
+                    provider: provider.to_string(),
+                    model: model.to_string(),
+                    tokens: Tokens {
+                        input: 1000 * scale,
+                        output: 200 * scale,
+                        cache_read: 5000 * scale,
+                        cache_write: 0,
+                    },
+                    cost: None,
+                    occurred_at: None,
+                }
+            })
+            .collect();
+        let report = Report {
+            user_id: owner_id.to_string(),
+            workspace_id: workspace_id.to_string(),
+            task_id: task_of(&tasks, seq).to_string(),
+            entries,
+            actor: Actor::daemon(owner_id),
+            now: ctx.now_ms(),
+        };
+        let pricing = Arc::clone(&ctx.pricing);
+        ctx.write_grouped(move |tx| report.apply(tx, &pricing))
+            .map_err(|e| format!("report {seq}: {}", e.message))?;
+        seq += 1;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / seq.max(1) as f64)
 }

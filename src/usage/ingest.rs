@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use chrono::DateTime;
 use serde_json::json;
 
+use crate::budgets;
 use crate::db::usage::rollup::{self, Contribution, Sums};
 use crate::db::usage::{self as ledger, LedgerRow, TaskContext};
 use crate::db::Tx;
 use crate::error::ApiError;
 use crate::events::{self, Actor};
 use crate::usage::money::{self, MoneyErrorKind, Ticks};
-use crate::usage::pricing::Tokens;
+use crate::usage::pricing::{PriceTable, Tokens};
 
 /// Entries a report may hold.
 pub const MAX_ENTRIES: usize = 100;
@@ -70,6 +71,35 @@ pub fn validate(inputs: &[EntryInput], now: i64) -> Result<Vec<Entry>, ApiError>
         .collect::<Result<Vec<_>, _>>()?;
     reject_repeats(&entries)?;
     Ok(entries)
+}
+
+/// A validated report with everything its transaction needs, owned: the transaction may run
+/// in a batch another thread leads (`Ctx::write_grouped`).
+pub struct Report {
+    /// The daemon token's user and workspace.
+    pub user_id: String,
+    pub workspace_id: String,
+    pub task_id: String,
+    pub entries: Vec<Entry>,
+    pub actor: Actor,
+    pub now: i64,
+}
+
+impl Report {
+    /// The endpoint's whole transaction: `record`, then every budget watching the task.
+    pub fn apply(self, tx: &Tx, pricing: &PriceTable) -> Result<Vec<LedgerRow>, ApiError> {
+        let rows = record(
+            tx,
+            &self.user_id,
+            &self.workspace_id,
+            &self.task_id,
+            self.entries,
+            &self.actor,
+            self.now,
+        )?;
+        budgets::evaluate::evaluate_after_usage(tx, pricing, &rows, self.now)?;
+        Ok(rows)
+    }
 }
 
 /// Records a validated report for `task_id` on behalf of the daemon of (`user_id`,

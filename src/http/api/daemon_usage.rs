@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
-use crate::budgets;
 use crate::clock::rfc3339;
 use crate::ctx::Ctx;
 use crate::db::usage::LedgerRow;
@@ -102,23 +101,16 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
         .collect();
     let now = ctx.now_ms();
     let entries = ingest::validate(&inputs, now)?;
-    let actor = Actor::of(caller);
-    let (user_id, workspace_id) = (user_id.to_string(), workspace_id.to_string());
+    let report = ingest::Report {
+        user_id: user_id.to_string(),
+        workspace_id: workspace_id.to_string(),
+        task_id: task_id.clone(),
+        entries,
+        actor: Actor::of(caller),
+        now,
+    };
     let pricing = Arc::clone(&ctx.pricing);
-    let reported_task = task_id.clone();
-    let rows = ctx.write_grouped(move |tx| {
-        let rows = ingest::record(
-            tx,
-            &user_id,
-            &workspace_id,
-            &reported_task,
-            entries,
-            &actor,
-            now,
-        )?;
-        budgets::evaluate::evaluate_after_usage(tx, &pricing, &rows, now)?;
-        Ok::<_, ApiError>(rows)
-    })?;
+    let rows = ctx.write_grouped(move |tx| report.apply(tx, &pricing))?;
     json_text(&ReportView {
         task_id: &task_id,
         usage: usage_rows_view(rows),
