@@ -114,32 +114,43 @@ impl Db {
 
     /// Applies `batch` in one transaction and finishes every change.
     fn run_batch(&self, mut batch: Vec<Box<dyn Change>>) {
-        let failed = self.apply_all(&mut batch).err();
-        if failed.is_none() {
-            self.count_commit();
-        }
+        let failed = match self.apply_all(&mut batch) {
+            Ok(committed) => {
+                if committed {
+                    self.count_commit();
+                }
+                None
+            }
+            Err(e) => Some(e),
+        };
         for change in batch {
             change.finish(failed.clone());
         }
     }
 
-    fn apply_all(&self, batch: &mut [Box<dyn Change>]) -> Result<(), DbError> {
+    /// Applies `batch` in one transaction; true when it committed a change, false when every
+    /// change failed and the transaction was rolled back (as `write_tx`, counting only
+    /// commits that wrote something).
+    fn apply_all(&self, batch: &mut [Box<dyn Change>]) -> Result<bool, DbError> {
         let mut conn = self.lock_writer()?;
         let mut txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let [lone] = batch {
-            if !apply_guarded(lone.as_mut(), &Tx(Conn(&txn))) {
-                return Ok(()); // dropping `txn` rolls it back
-            }
+        let applied = if let [lone] = batch {
+            apply_guarded(lone.as_mut(), &Tx(Conn(&txn)))
         } else {
+            let mut any = false;
             for change in batch.iter_mut() {
                 let savepoint = txn.savepoint()?;
                 if apply_guarded(change.as_mut(), &Tx(Conn(&savepoint))) {
                     savepoint.commit()?;
+                    any = true;
                 } // else dropping it rolls it back
             }
-        }
-        txn.commit()?;
-        Ok(())
+            any
+        };
+        if applied {
+            txn.commit()?;
+        } // else dropping `txn` rolls it back
+        Ok(applied)
     }
 }
 
@@ -303,7 +314,13 @@ mod tests {
         assert_eq!(recorded(&db), ["a", "c", "e"]);
         // A lone change commits, or rolls back alone.
         assert_eq!(db.write_grouped(record("f", None)), Ok("f".to_string()));
+        let commits = db.commits();
         assert!(db.write_grouped(record("g", Some("no"))).is_err());
+        assert_eq!(
+            db.commits(),
+            commits,
+            "a rolled-back change is not a commit"
+        );
         assert_eq!(recorded(&db), ["a", "c", "e", "f"]);
     }
 
