@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Before, Db, DbError, Tx};
 use crate::events::EventHub;
 use crate::usage::pricing::PriceTable;
 
@@ -61,7 +61,7 @@ impl Ctx {
     /// `write` for a transaction touching tens of megabytes (`Db::write_tx_large`).
     pub fn write_large<T, E: From<DbError>>(
         &self,
-        f: impl FnOnce(&Tx) -> Result<T, E>,
+        f: impl FnOnce(&Tx, Before) -> Result<T, E>,
     ) -> Result<T, E> {
         let out = self.db.write_tx_large(f)?;
         self.events.wake();

@@ -3,14 +3,18 @@
 //! write transaction: the checks read the state the teardown then changes, and any error —
 //! a guard's 409 or a failing statement — rolls everything back. A concurrent agent create
 //! or move onto the runtime therefore lands either before (the checks see it) or after (it
-//! finds no runtime).
+//! finds no runtime). The tasks the teardown announces cancelled are read, on another core,
+//! from the state the transaction began from (`db::Before`): the teardown deletes them.
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
 use crate::access::{can_edit_runtime, member_role};
-use crate::db::{self, runtimes::Runtime, Conn, Tx};
+use crate::db::agents::Agent;
+use crate::db::autopilots::Autopilot;
+use crate::db::tasks::Task;
+use crate::db::{self, runtimes::Runtime, Before, Conn, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
 use crate::wire::{agent_json, autopilot_json, squad_json, TaskJson};
@@ -26,6 +30,7 @@ pub struct Retired {
 /// one of its agents is live; otherwise the teardown.
 pub fn delete_strict(
     tx: &Tx,
+    before: Before,
     actor: &Actor,
     user_id: &str,
     runtime_id: &str,
@@ -41,7 +46,7 @@ pub fn delete_strict(
         .with_extra("active_agents", agents_value(&active)));
     }
     refuse_live_squads(tx, &runtime)?;
-    teardown(tx, actor, user_id, &runtime, now)
+    teardown(tx, before, actor, user_id, &runtime, now)
 }
 
 /// Confirmed cascade: the caller saw `expected` as the runtime's active agents. If that is
@@ -49,6 +54,7 @@ pub fn delete_strict(
 /// if not, 409 `runtime_delete_plan_changed` with the current agents.
 pub fn archive_agents_and_delete(
     tx: &Tx,
+    before: Before,
     actor: &Actor,
     user_id: &str,
     runtime_id: &str,
@@ -67,7 +73,7 @@ pub fn archive_agents_and_delete(
         .with_extra("active_agents", agents_value(&active)));
     }
     refuse_live_squads(tx, &runtime)?;
-    teardown(tx, actor, user_id, &runtime, now)
+    teardown(tx, before, actor, user_id, &runtime, now)
 }
 
 /// The runtime, if the caller is a member of its workspace (else 404) and may edit it
@@ -109,35 +115,25 @@ fn refuse_live_squads(c: &Conn, runtime: &Runtime) -> Result<(), ApiError> {
 /// `task:cancelled`…, `agent:archived`…, `autopilot:paused`…, `daemon:register` delete.
 fn teardown(
     tx: &Tx,
+    before: Before,
     actor: &Actor,
     user_id: &str,
     runtime: &Runtime,
     now: i64,
 ) -> Result<Retired, ApiError> {
     let surviving = db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
-    let archived = db::retire::archive_active_agents(tx, &runtime.id, user_id, now)?;
-    let paused = db::retire::pause_autopilots(tx, &runtime.id, now)?;
-    db::retire::delete_archived_squads(tx, &runtime.id)?;
-    let mut cancelled = db::retire::active_tasks_of_archived_agents(tx, &runtime.id)?;
-    // The deleted ones are announced as they would stand had they been cancelled.
-    for task in &mut cancelled {
-        task.status = "cancelled".to_string();
-        task.completed_at = Some(now);
-    }
-    cancelled.extend(surviving);
-    db::tasks::sort_oldest_first(&mut cancelled);
-    // Tens of thousands of payloads: serialised on another core while the deletes run.
-    let (deleted, payloads) = std::thread::scope(|scope| {
-        let serialising =
-            scope.spawn(|| events::payloads("task", cancelled.iter().map(TaskJson::of)));
-        let deleted = delete_the_rest(tx, &runtime.id);
-        let payloads = serialising
-            .join()
-            .unwrap_or_else(|_| Err(db::DbError::Other("serialising events panicked".into())));
-        (deleted, payloads)
+    // Tens of thousands of tasks to announce on a big runtime: read and serialised on
+    // another core, from the state before the teardown, while the writes run.
+    let (written, announced) = std::thread::scope(|scope| {
+        let announcing = scope.spawn(|| cancelled_payloads(before, &runtime.id, surviving, now));
+        let written = archive_and_delete(tx, user_id, &runtime.id, now);
+        let announced = announcing.join().unwrap_or_else(|_| {
+            Err(db::DbError::Other("reading the cancelled tasks panicked".into()).into())
+        });
+        (written, announced)
     });
-    deleted?;
-    let payloads = payloads?;
+    let (archived, paused) = written?;
+    let payloads = announced?;
 
     let ws = &runtime.workspace_id;
     events::append_payloads(tx, ws, "task:cancelled", actor, &payloads, now)?;
@@ -157,18 +153,50 @@ fn teardown(
     events::append(tx, ws, "daemon:register", actor, payload, now)?;
     Ok(Retired {
         agents_archived: archived.len(),
-        tasks_cancelled: cancelled.len(),
+        tasks_cancelled: payloads.len(),
     })
 }
 
-/// Deletes the archived agents' tasks, the agents and the runtime.
-fn delete_the_rest(tx: &Tx, runtime_id: &str) -> Result<(), ApiError> {
+/// The teardown's writes after the surviving tasks' cancellation: archive the remaining
+/// agents, pause their autopilots, delete the archived squads they lead, then their tasks,
+/// the agents and the runtime. Returns the agents archived and the autopilots paused.
+fn archive_and_delete(
+    tx: &Tx,
+    user_id: &str,
+    runtime_id: &str,
+    now: i64,
+) -> Result<(Vec<Agent>, Vec<Autopilot>), ApiError> {
+    let archived = db::retire::archive_active_agents(tx, runtime_id, user_id, now)?;
+    let paused = db::retire::pause_autopilots(tx, runtime_id, now)?;
+    db::retire::delete_archived_squads(tx, runtime_id)?;
     db::retire::delete_tasks_of_archived_agents(tx, runtime_id)?;
     db::retire::delete_archived_agents(tx, runtime_id)?;
     if db::retire::delete_runtime(tx, runtime_id)? != 1 {
         return Err(ApiError::not_found("runtime"));
     }
-    Ok(())
+    Ok((archived, paused))
+}
+
+/// The `task:cancelled` payloads, oldest task first: the active tasks of the runtime's
+/// agents, which the teardown deletes, as they would stand had they been cancelled, and
+/// the surviving tasks it cancelled.
+fn cancelled_payloads(
+    before: Before,
+    runtime_id: &str,
+    surviving: Vec<Task>,
+    now: i64,
+) -> Result<Vec<String>, ApiError> {
+    let mut cancelled = before.read(|c| db::retire::active_tasks_of_agents_on(c, runtime_id))?;
+    for task in &mut cancelled {
+        task.status = "cancelled".to_string();
+        task.completed_at = Some(now);
+    }
+    cancelled.extend(surviving);
+    db::tasks::sort_oldest_first(&mut cancelled);
+    Ok(events::payloads(
+        "task",
+        cancelled.iter().map(TaskJson::of),
+    )?)
 }
 
 fn agents_value(agents: &[db::agents::Agent]) -> Value {

@@ -99,11 +99,37 @@ fn a_large_write_gets_a_large_page_cache_and_no_autocheckpoint_only_while_it_run
         ))
     };
     let usual = (-2_000, i64::from(hangar::db::DEFAULT_WAL_AUTOCHECKPOINT));
-    assert_eq!(db.write_tx_large(|tx| settings(tx)).unwrap(), (-65_536, 0));
+    assert_eq!(
+        db.write_tx_large(|tx, _| settings(tx)).unwrap(),
+        (-65_536, 0)
+    );
     assert_eq!(db.read(settings).unwrap(), usual);
     // Restored after a rollback too.
-    let failed: Result<(), ApiError> = db.write_tx_large(|_| Err(ApiError::not_found("thing")));
+    let failed: Result<(), ApiError> = db.write_tx_large(|_, _| Err(ApiError::not_found("thing")));
     assert!(failed.is_err());
     assert_eq!(db.read(settings).unwrap(), usual);
     assert_eq!(db.write_tx(|tx| settings(tx)).unwrap(), usual);
+}
+
+#[test]
+fn a_large_write_can_read_the_state_it_began_from_on_another_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("b.db"), OpenMode::ReadWrite, 2).unwrap();
+    let name = |c: &hangar::db::Conn| {
+        let user = hangar::db::users::by_email(c, "a@b.c")?.ok_or(DbError::NotFound)?;
+        Ok::<_, DbError>(user.name)
+    };
+    let id = db
+        .write_tx(|tx| accounts::create_user(tx, "a@b.c", "Before", 1))
+        .unwrap()
+        .id;
+    let (inside, before) = db
+        .write_tx_large(|tx, before| {
+            hangar::db::users::update_profile(tx, &id, "After", None)?;
+            let before = std::thread::scope(|s| s.spawn(|| before.read(name)).join().unwrap())?;
+            Ok::<_, DbError>((name(tx)?, before))
+        })
+        .unwrap();
+    assert_eq!((inside.as_str(), before.as_str()), ("After", "Before"));
+    assert_eq!(db.read(name).unwrap(), "After");
 }

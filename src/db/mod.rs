@@ -160,6 +160,19 @@ pub enum OpenMode {
     ReadOnly,
 }
 
+/// Reads, on reader connections, of the committed state that a running write transaction
+/// began from, without its changes: the writer holds the write lock until it commits, so
+/// nothing can commit in between. It lets a big transaction read on another core what it
+/// is about to change (see `write_tx_large`); only valid while that transaction runs.
+#[derive(Clone, Copy)]
+pub struct Before<'a>(&'a Db);
+
+impl Before<'_> {
+    pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&Conn) -> Result<T, E>) -> Result<T, E> {
+        self.0.read(f)
+    }
+}
+
 /// Where connections come from.
 enum Connections {
     /// Reads take a pooled connection; writes take the one writer connection, whose mutex is
@@ -313,11 +326,12 @@ impl Db {
     /// autocheckpoint: the commit would cross the backstop and copy the whole WAL into the
     /// database before answering, which the background checkpointer does after it instead.
     /// Both settings are restored after the commit (freeing the extra, by then clean, pages).
+    /// `f` also gets `Before`, to read the state the transaction began from on other threads.
     pub fn write_tx_large<T, E: From<DbError>>(
         &self,
-        f: impl FnOnce(&Tx) -> Result<T, E>,
+        f: impl FnOnce(&Tx, Before) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.write_tx_sized(true, f)
+        self.write_tx_sized(true, |tx| f(tx, Before(self)))
     }
 
     fn write_tx_sized<T, E: From<DbError>>(

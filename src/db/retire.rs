@@ -6,8 +6,9 @@
 //! (from two statements) are left for the caller to sort.
 //!
 //! The steps are meant to run in this order inside one transaction: cancel the surviving
-//! tasks, archive the remaining agents, pause autopilots, delete archived squads, read the
-//! agents' active tasks and delete all their tasks, delete the agents, delete the runtime.
+//! tasks, archive the remaining agents, pause autopilots, delete archived squads, delete
+//! all the agents' tasks, delete the agents, delete the runtime. The agents' active tasks,
+//! which the teardown announces, are read from the state before it.
 //! Each later step relies on the earlier ones (e.g. "the runtime's agents" are all archived
 //! once `archive_active_agents` ran), and the foreign keys refuse anything left
 //! inconsistent: a non-archived squad still led by a deleted agent, or an agent still
@@ -104,13 +105,12 @@ pub fn delete_archived_squads(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
     )?)
 }
 
-/// The active tasks of the runtime's archived agents: the teardown deletes them, and
-/// announces them cancelled.
-pub fn active_tasks_of_archived_agents(c: &Conn, runtime_id: &str) -> DbResult<Vec<Task>> {
+/// The active tasks of the runtime's agents, archived or not: read before the teardown,
+/// they are the ones it deletes and announces cancelled.
+pub fn active_tasks_of_agents_on(c: &Conn, runtime_id: &str) -> DbResult<Vec<Task>> {
     let mut stmt = c.raw().prepare(&format!(
         "SELECT {} FROM task
-         WHERE agent_id IN (SELECT id FROM agent
-                            WHERE runtime_id = ?1 AND archived_at IS NOT NULL)
+         WHERE agent_id IN (SELECT id FROM agent WHERE runtime_id = ?1)
            AND status IN {ACTIVE}",
         tasks::COLUMNS
     ))?;

@@ -29,7 +29,7 @@ pub fn delete_strict(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, Api
     req.json_object()?;
     let now = ctx.now_ms();
     let actor = Actor::of(caller);
-    ctx.write_large(|tx| retire::delete_strict(tx, &actor, uid, &id, now))?;
+    ctx.write_large(|tx, before| retire::delete_strict(tx, before, &actor, uid, &id, now))?;
     Reply::json(json!({ "status": "ok" }))
 }
 
@@ -45,8 +45,8 @@ pub fn archive_agents_and_delete(ctx: &Ctx, caller: &Caller, req: &Req) -> Resul
         .collect::<Result<Vec<_>, _>>()?;
     let now = ctx.now_ms();
     let actor = Actor::of(caller);
-    let retired = ctx.write_large(|tx| {
-        retire::archive_agents_and_delete(tx, &actor, uid, &id, &expected, now)
+    let retired = ctx.write_large(|tx, before| {
+        retire::archive_agents_and_delete(tx, before, &actor, uid, &id, &expected, now)
     })?;
     Reply::json(json!({
         "status": "ok",
