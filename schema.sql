@@ -302,3 +302,41 @@ CREATE INDEX task_by_autopilot ON task(autopilot_id, status) WHERE autopilot_id 
 DROP INDEX task_for_claim;
 CREATE INDEX task_for_claim ON task(runtime_id, status, created_at, agent_id)
     WHERE status IN ('queued', 'dispatched', 'running');
+
+-- step 11: the activity report reads a runtime's task starts per 15-minute UTC bucket from a
+-- rollup, not from an index of every task by (runtime, started_at): retiring a big runtime
+-- deletes its agents' tasks, and each index on `task` adds a tenth to that delete. The
+-- triggers follow every insert and every change of a task's runtime or start; a delete of
+-- started tasks is taken back by its caller (the retirement, `db::retire`), and a deleted
+-- runtime's rows go with it.
+CREATE TABLE task_start_rollup (
+    runtime_id TEXT NOT NULL REFERENCES runtime(id) ON DELETE CASCADE,
+    bucket     INTEGER NOT NULL,  -- Unix ms of the bucket's start, a multiple of 15 minutes
+    started    INTEGER NOT NULL,
+    PRIMARY KEY (runtime_id, bucket)
+) WITHOUT ROWID;
+INSERT INTO task_start_rollup (runtime_id, bucket, started)
+    SELECT runtime_id, started_at - ((started_at % 900000) + 900000) % 900000, COUNT(*)
+    FROM task WHERE runtime_id IS NOT NULL AND started_at IS NOT NULL
+    GROUP BY 1, 2;
+DROP INDEX task_by_runtime_started;
+CREATE TRIGGER task_start_inserted AFTER INSERT ON task
+    WHEN new.runtime_id IS NOT NULL AND new.started_at IS NOT NULL
+BEGIN
+    INSERT INTO task_start_rollup (runtime_id, bucket, started)
+    VALUES (new.runtime_id,
+            new.started_at - ((new.started_at % 900000) + 900000) % 900000, 1)
+    ON CONFLICT (runtime_id, bucket) DO UPDATE SET started = started + 1;
+END;
+CREATE TRIGGER task_start_changed AFTER UPDATE OF runtime_id, started_at ON task
+    WHEN old.runtime_id IS NOT new.runtime_id OR old.started_at IS NOT new.started_at
+BEGIN
+    UPDATE task_start_rollup SET started = started - 1
+    WHERE old.started_at IS NOT NULL AND runtime_id = old.runtime_id
+      AND bucket = old.started_at - ((old.started_at % 900000) + 900000) % 900000;
+    INSERT INTO task_start_rollup (runtime_id, bucket, started)
+    SELECT new.runtime_id,
+           new.started_at - ((new.started_at % 900000) + 900000) % 900000, 1
+    WHERE new.runtime_id IS NOT NULL AND new.started_at IS NOT NULL
+    ON CONFLICT (runtime_id, bucket) DO UPDATE SET started = started + 1;
+END;

@@ -36,6 +36,10 @@ pub const CHECKS: &[Check] = &[
         crate::db::usage::rollup::mismatches,
     ),
     (
+        "every activity rollup equals the tasks' starts recounted",
+        crate::db::usage::start_mismatches,
+    ),
+    (
         "usage views agree with the ledger in ticks (30 days; UTC, Asia/Kathmandu, \
          America/New_York)",
         crate::usage::agreement::disagreements,

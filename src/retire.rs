@@ -122,18 +122,25 @@ fn teardown(
     now: i64,
 ) -> Result<Retired, ApiError> {
     let surviving = db::retire::cancel_surviving_tasks(tx, &runtime.id, now)?;
-    // Tens of thousands of tasks to announce on a big runtime: read and serialised on
-    // another core, from the state before the teardown, while the writes run.
-    let (written, announced) = std::thread::scope(|scope| {
-        let announcing = scope.spawn(|| cancelled_payloads(before, &runtime.id, surviving, now));
-        let written = archive_and_delete(tx, user_id, &runtime.id, now);
-        let announced = announcing.join().unwrap_or_else(|_| {
-            Err(db::DbError::Other("reading the cancelled tasks panicked".into()).into())
+    // What the deletes will take — tens of thousands of tasks to announce on a big runtime,
+    // and the starts they counted for other runtimes — is read on another core, from the
+    // state before the teardown, while the writes run.
+    let (written, read) = std::thread::scope(|scope| {
+        let reading = scope.spawn(|| {
+            let payloads = cancelled_payloads(before, &runtime.id, surviving, now)?;
+            let starts =
+                before.read(|c| db::retire::starts_elsewhere_of_agents_on(c, &runtime.id))?;
+            Ok::<_, ApiError>((payloads, starts))
         });
-        (written, announced)
+        let written = archive_and_delete(tx, user_id, &runtime.id, now);
+        let read = reading.join().unwrap_or_else(|_| {
+            Err(db::DbError::Other("reading the tasks to delete panicked".into()).into())
+        });
+        (written, read)
     });
     let (archived, paused) = written?;
-    let payloads = announced?;
+    let (payloads, starts_elsewhere) = read?;
+    db::retire::uncount_starts(tx, &starts_elsewhere)?;
 
     let ws = &runtime.workspace_id;
     events::append_payloads(tx, ws, "task:cancelled", actor, &payloads, now)?;

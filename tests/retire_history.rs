@@ -112,3 +112,49 @@ fn usage_ledger_and_workspace_reports_outlive_both_deletes() {
     assert!(!s.exists("agent", &cascade_stays));
     assert!(s.foreign_key_violations().is_empty());
 }
+
+#[test]
+fn activity_loses_the_starts_of_the_deleted_tasks_only() {
+    let s = TestServer::start_pinned(NOW.parse().unwrap(), |_| {});
+    let w = World::seed(&s);
+    let first = s.insert_runtime(&w.owner_id, "private");
+    let doomed = s.insert_runtime(&w.owner_id, "private");
+    // The mover runs a task on `first`, moves to `doomed` and runs one there; the stayer
+    // runs one on `first`. Retiring `doomed` deletes the mover with both its tasks.
+    let mover = s.create_agent(&w.owner, &first, "mover");
+    let stayer = s.create_agent(&w.owner, &first, "stayer");
+    for (agent, runtime) in [(&mover, &first), (&stayer, &first)] {
+        let task = s.enqueue(&w.owner, agent, "work");
+        assert_eq!(s.claim(&w.owner_daemon, runtime), Some(task.clone()));
+        s.finish(&w.owner_daemon, &task);
+    }
+    s.move_agent(&w.owner, &mover, &doomed);
+    let there = s.enqueue(&w.owner, &mover, "work there");
+    assert_eq!(s.claim(&w.owner_daemon, &doomed), Some(there.clone()));
+    s.finish(&w.owner_daemon, &there);
+    let activity = |rt: &str| {
+        s.get(&format!("/api/runtimes/{rt}/activity?tz=UTC"), &w.owner)
+            .expect(200)
+            .body
+    };
+    assert_eq!(activity(&first), json!([{"hour": 12, "count": 2}]));
+    assert_eq!(activity(&doomed), json!([{"hour": 12, "count": 1}]));
+    ledger::assert_rollups_match(&s);
+
+    let body = json!({ "expected_active_agent_ids": [mover] });
+    s.post(
+        &format!("/api/runtimes/{doomed}/archive-agents-and-delete"),
+        &w.owner,
+        body,
+    )
+    .expect(200);
+    // The mover's task on `first` went with the mover; the stayer's stays counted.
+    assert_eq!(activity(&first), json!([{"hour": 12, "count": 1}]));
+    assert_eq!(
+        s.count(&format!(
+            "SELECT count(*) FROM task_start_rollup WHERE runtime_id = '{doomed}'"
+        )),
+        0
+    );
+    ledger::assert_rollups_match(&s);
+}

@@ -1,8 +1,9 @@
 //! A failure at any step of a runtime's teardown leaves the database exactly as before
 //! (API.md §6). Each case installs a real trigger that raises at one step — cancelling tasks,
 //! archiving agents, pausing autopilots, deleting squads and their members, deleting agents
-//! and their tasks, deleting the runtime, nulling the survivors' runtime, appending the first
-//! or the last event — and proves the request answers 500 `internal` and every table is
+//! and their tasks, deleting the runtime, nulling the survivors' runtime, taking back the
+//! activity its deleted tasks counted for another runtime, appending the first or the last
+//! event — and proves the request answers 500 `internal` and every table is
 //! unchanged. Without a trigger the same request then succeeds, so every step was reached.
 mod common;
 
@@ -23,6 +24,12 @@ const STEPS: &[(&str, &str)] = &[
     (
         "null the survivors' runtime",
         "BEFORE UPDATE OF runtime_id ON task",
+    ),
+    (
+        "take back the starts counted elsewhere",
+        // Only another runtime's rows: the retired runtime's go, before this step, with it.
+        "BEFORE UPDATE ON task_start_rollup \
+         WHEN EXISTS (SELECT 1 FROM runtime WHERE id = OLD.runtime_id)",
     ),
     ("append the first event", "BEFORE INSERT ON event"),
     (
@@ -60,12 +67,19 @@ fn each_failure_rolls_back(s: &TestServer, skip: &[&str], request: impl Fn() -> 
 }
 
 /// A runtime owned by the member with: an archived agent that leads an archived squad (with
-/// a member) and has an autopilot left active; a survivor that moved away, leaving an
-/// in-flight task and a completed one pinned to the runtime. Returns the runtime's id. The
-/// stale autopilot's next run is far away, so the scheduler never touches it mid-comparison.
+/// a member) and has an autopilot left active; an archived agent that ran a task on another
+/// runtime before it moved here; a survivor that moved away, leaving an in-flight task and a
+/// completed one pinned to the runtime. Returns the runtime's id. The stale autopilot's next
+/// run is far away, so the scheduler never touches it mid-comparison.
 fn world_with_archived_agents(s: &TestServer, w: &World) -> String {
     let rt = s.insert_runtime(&w.member_id, "private");
     let rt2 = s.insert_runtime(&w.member_id, "private");
+    let arrival = s.create_agent(&w.member, &rt2, "arrival");
+    let ran_elsewhere = s.enqueue(&w.member, &arrival, "ran elsewhere");
+    assert_eq!(s.claim(&w.member_daemon, &rt2), Some(ran_elsewhere.clone()));
+    s.finish(&w.member_daemon, &ran_elsewhere);
+    s.move_agent(&w.member, &arrival, &rt);
+    s.archive_agent(&w.member, &arrival);
     let old = s.create_agent(&w.member, &rt, "old");
     s.enqueue(&w.member, &old, "old work");
     let survivor = s.create_agent(&w.member, &rt, "survivor");

@@ -120,6 +120,61 @@ mod tests {
     }
 
     #[test]
+    fn the_activity_rollup_is_backfilled_then_follows_every_start_and_move() {
+        let conn = Connection::open_in_memory().unwrap();
+        let steps = steps();
+        for sql in &steps[..10] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO workspace VALUES ('w', 'w', 0);
+             INSERT INTO runtime (id, workspace_id, name, provider, created_at, updated_at)
+                 VALUES ('a', 'w', 'a', 'claude', 0, 0), ('b', 'w', 'b', 'claude', 0, 0);
+             INSERT INTO agent (id, workspace_id, runtime_id, name, created_at, updated_at)
+                 VALUES ('x', 'w', 'a', 'x', 0, 0);
+             INSERT INTO task (id, workspace_id, agent_id, runtime_id, prompt, status,
+                               created_at, started_at)
+                 VALUES ('t1', 'w', 'x', 'a', 'p', 'running', 0, 1000000),
+                        ('t2', 'w', 'x', 'a', 'p', 'running', 0, 1799999),
+                        ('t3', 'w', 'x', 'b', 'p', 'running', 0, -1),
+                        ('t4', 'w', 'x', 'a', 'p', 'queued', 0, NULL);",
+        )
+        .unwrap();
+        conn.execute_batch(steps[10]).unwrap();
+        let rollup = |conn: &Connection| -> Vec<(String, i64, i64)> {
+            let mut stmt = conn
+                .prepare("SELECT * FROM task_start_rollup WHERE started <> 0 ORDER BY 1, 2")
+                .unwrap();
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
+            rows.unwrap().map(Result::unwrap).collect()
+        };
+        let row = |rt: &str, bucket: i64, n: i64| (rt.to_string(), bucket, n);
+        assert_eq!(rollup(&conn), [row("a", 900_000, 2), row("b", -900_000, 1)]);
+        conn.execute_batch(
+            "UPDATE task SET status = 'running', started_at = 2700000 WHERE id = 't4';
+             UPDATE task SET runtime_id = 'b' WHERE id = 't1';
+             UPDATE task SET runtime_id = NULL WHERE id = 't3';
+             UPDATE task SET status = 'completed' WHERE id = 't2';
+             INSERT INTO task (id, workspace_id, agent_id, runtime_id, prompt, status,
+                               created_at, started_at)
+                 VALUES ('t5', 'w', 'x', 'b', 'p', 'running', 0, 1000001);",
+        )
+        .unwrap();
+        assert_eq!(
+            rollup(&conn),
+            [
+                row("a", 900_000, 1),
+                row("a", 2_700_000, 1),
+                row("b", 900_000, 2)
+            ]
+        );
+        assert_eq!(
+            super::super::usage::start_mismatches(&super::super::Conn(&conn)).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn refuses_a_newer_database() {
         let conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)

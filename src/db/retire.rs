@@ -118,6 +118,47 @@ pub fn active_tasks_of_agents_on(c: &Conn, runtime_id: &str) -> DbResult<Vec<Tas
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Starts counted in another runtime's activity rollup, per 15-minute bucket: those of tasks
+/// that ran elsewhere before their agent moved to this runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartsElsewhere {
+    pub runtime_id: String,
+    pub bucket: i64,
+    pub count: i64,
+}
+
+/// The starts that the tasks of the runtime's agents count for other runtimes: read before
+/// the teardown deletes those tasks, so that it can take them back (`uncount_starts`).
+pub fn starts_elsewhere_of_agents_on(c: &Conn, runtime_id: &str) -> DbResult<Vec<StartsElsewhere>> {
+    let mut stmt = c.raw().prepare(
+        "SELECT runtime_id, started_at - ((started_at % 900000) + 900000) % 900000, COUNT(*)
+         FROM task
+         WHERE agent_id IN (SELECT id FROM agent WHERE runtime_id = ?1)
+           AND runtime_id <> ?1 AND started_at IS NOT NULL
+         GROUP BY 1, 2",
+    )?;
+    let rows = stmt.query_map([runtime_id], |r| {
+        Ok(StartsElsewhere {
+            runtime_id: r.get(0)?,
+            bucket: r.get(1)?,
+            count: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Takes starts back out of the activity rollup, for tasks about to be deleted.
+pub fn uncount_starts(tx: &Tx, starts: &[StartsElsewhere]) -> DbResult<()> {
+    let mut stmt = tx.raw().prepare(
+        "UPDATE task_start_rollup SET started = started - ?3
+         WHERE runtime_id = ?1 AND bucket = ?2",
+    )?;
+    for s in starts {
+        stmt.execute(params![s.runtime_id, s.bucket, s.count])?;
+    }
+    Ok(())
+}
+
 /// Deletes the tasks of the runtime's archived agents in one statement. The foreign key
 /// would cascade them too, but agent by agent, which costs a fifth more on a big runtime;
 /// and one pass over the pages beats a pass for the active ones and another for the rest

@@ -249,18 +249,48 @@ pub fn model_names(c: &Conn, ids: &[i64]) -> DbResult<HashMap<i64, (String, Stri
     Ok(names)
 }
 
+/// Every difference between the activity rollup and a recount of the tasks' starts, one line
+/// each (empty when they agree).
+pub fn start_mismatches(c: &Conn) -> DbResult<Vec<String>> {
+    let recounted = "SELECT runtime_id,
+                            started_at - ((started_at % 900000) + 900000) % 900000, COUNT(*)
+                     FROM task WHERE runtime_id IS NOT NULL AND started_at IS NOT NULL
+                     GROUP BY 1, 2";
+    let stored = "SELECT runtime_id, bucket, started FROM task_start_rollup WHERE started <> 0";
+    let mut out = Vec::new();
+    for (label, a, b) in [
+        ("missing or wrong", recounted, stored),
+        ("stale", stored, recounted),
+    ] {
+        let mut stmt = c.raw().prepare(&format!("{a} EXCEPT {b}"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (runtime_id, bucket, started) = row?;
+            out.push(format!(
+                "task_start_rollup {label}: (runtime_id, bucket, started) = \
+                 ({runtime_id}, {bucket}, {started})"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Started tasks of a runtime counted per 15-minute UTC bucket of `started_at` (bucket start
-/// in Unix ms), from `since` on when given: the activity report's input.
+/// in Unix ms), from `since` on when given: the activity report's input, from the rollup.
 pub fn started_per_quarter(
     c: &Conn,
     runtime_id: &str,
     since: Option<i64>,
 ) -> DbResult<Vec<(i64, i64)>> {
     let mut stmt = c.raw().prepare_cached(
-        "SELECT started_at - ((started_at % 900000) + 900000) % 900000 AS quarter, COUNT(*)
-         FROM task
-         WHERE runtime_id = ?1 AND started_at IS NOT NULL AND started_at >= ?2
-         GROUP BY quarter",
+        "SELECT bucket, started FROM task_start_rollup
+         WHERE runtime_id = ?1 AND bucket >= ?2 AND started > 0",
     )?;
     let rows = stmt.query_map(params![runtime_id, since.unwrap_or(i64::MIN)], |r| {
         Ok((r.get(0)?, r.get(1)?))

@@ -112,12 +112,19 @@ pub fn report(s: &TestServer, daemon: &str, task: &str, entries: Value) -> Resp 
     )
 }
 
-/// Differences between the rollups and a recomputation from the ledger (empty when equal).
+/// Differences between the rollups and a recomputation from the ledger and the tasks (empty
+/// when equal).
 pub fn rollup_mismatches(s: &TestServer) -> Vec<String> {
     let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
         .expect("open the database");
-    db.read(hangar::db::usage::rollup::mismatches)
-        .expect("recompute rollups")
+    let mut found = db
+        .read(hangar::db::usage::rollup::mismatches)
+        .expect("recompute rollups");
+    found.extend(
+        db.read(hangar::db::usage::start_mismatches)
+            .expect("recount task starts"),
+    );
+    found
 }
 
 /// Asserts that every rollup equals its recomputation from the ledger.
