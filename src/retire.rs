@@ -6,18 +6,21 @@
 //! finds no runtime). The tasks the teardown announces cancelled are read, on another core,
 //! from the state the transaction began from (`db::Before`): the teardown deletes them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
 use crate::access::{can_edit_runtime, member_role};
 use crate::db::agents::Agent;
 use crate::db::autopilots::Autopilot;
+use crate::db::retire::StartsElsewhere;
 use crate::db::tasks::Task;
 use crate::db::{self, runtimes::Runtime, Before, Conn, Tx};
 use crate::error::ApiError;
 use crate::events::{self, Actor};
+use crate::usage::window::quarter_start;
 use crate::wire::{agent_json, autopilot_json, squad_json, TaskJson};
+use crate::work::tasks::ACTIVE;
 
 /// What a teardown did, for the cascade's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,12 +129,7 @@ fn teardown(
     // and the starts they counted for other runtimes — is read on another core, from the
     // state before the teardown, while the writes run.
     let (written, read) = std::thread::scope(|scope| {
-        let reading = scope.spawn(|| {
-            let payloads = cancelled_payloads(before, &runtime.id, surviving, now)?;
-            let starts =
-                before.read(|c| db::retire::starts_elsewhere_of_agents_on(c, &runtime.id))?;
-            Ok::<_, ApiError>((payloads, starts))
-        });
+        let reading = scope.spawn(|| read_before(before, &runtime.id, surviving, now));
         let written = archive_and_delete(tx, user_id, &runtime.id, now);
         let read = reading.join().unwrap_or_else(|_| {
             Err(db::DbError::Other("reading the tasks to delete panicked".into()).into())
@@ -184,26 +182,52 @@ fn archive_and_delete(
     Ok((archived, paused))
 }
 
-/// The `task:cancelled` payloads, oldest task first: the active tasks of the runtime's
-/// agents, which the teardown deletes, as they would stand had they been cancelled, and
-/// the surviving tasks it cancelled.
-fn cancelled_payloads(
+/// From the state before the teardown: the `task:cancelled` payloads, oldest task first —
+/// the active tasks of the runtime's agents, which the teardown deletes, as they would stand
+/// had they been cancelled, and the surviving tasks it cancelled — and the starts that the
+/// deleted tasks counted for other runtimes.
+fn read_before(
     before: Before,
     runtime_id: &str,
     surviving: Vec<Task>,
     now: i64,
-) -> Result<Vec<String>, ApiError> {
-    let mut cancelled = before.read(|c| db::retire::active_tasks_of_agents_on(c, runtime_id))?;
+) -> Result<(Vec<String>, Vec<StartsElsewhere>), ApiError> {
+    let tasks = before.read(|c| db::retire::tasks_to_account_for(c, runtime_id))?;
+    let starts = starts_elsewhere(&tasks, runtime_id);
+    let mut cancelled: Vec<Task> = tasks
+        .into_iter()
+        .filter(|t| ACTIVE.contains(&t.status.as_str()))
+        .collect();
     for task in &mut cancelled {
         task.status = "cancelled".to_string();
         task.completed_at = Some(now);
     }
     cancelled.extend(surviving);
     db::tasks::sort_oldest_first(&mut cancelled);
-    Ok(events::payloads(
-        "task",
-        cancelled.iter().map(TaskJson::of),
-    )?)
+    let payloads = events::payloads("task", cancelled.iter().map(TaskJson::of))?;
+    Ok((payloads, starts))
+}
+
+/// The starts of `tasks` on runtimes other than `runtime_id`, per runtime and 15-minute bucket.
+fn starts_elsewhere(tasks: &[Task], runtime_id: &str) -> Vec<StartsElsewhere> {
+    let mut counts: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    for task in tasks {
+        if let (Some(other), Some(started_at)) = (task.runtime_id.as_deref(), task.started_at) {
+            if other != runtime_id {
+                *counts
+                    .entry((other, quarter_start(started_at)))
+                    .or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((runtime_id, bucket), count)| StartsElsewhere {
+            runtime_id: runtime_id.to_string(),
+            bucket,
+            count,
+        })
+        .collect()
 }
 
 fn agents_value(agents: &[db::agents::Agent]) -> Value {

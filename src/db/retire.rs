@@ -105,19 +105,6 @@ pub fn delete_archived_squads(tx: &Tx, runtime_id: &str) -> DbResult<usize> {
     )?)
 }
 
-/// The active tasks of the runtime's agents, archived or not: read before the teardown,
-/// they are the ones it deletes and announces cancelled.
-pub fn active_tasks_of_agents_on(c: &Conn, runtime_id: &str) -> DbResult<Vec<Task>> {
-    let mut stmt = c.raw().prepare(&format!(
-        "SELECT {} FROM task
-         WHERE agent_id IN (SELECT id FROM agent WHERE runtime_id = ?1)
-           AND status IN {ACTIVE}",
-        tasks::COLUMNS
-    ))?;
-    let rows = stmt.query_map([runtime_id], tasks::from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// Starts counted in another runtime's activity rollup, per 15-minute bucket: those of tasks
 /// that ran elsewhere before their agent moved to this runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,23 +114,18 @@ pub struct StartsElsewhere {
     pub count: i64,
 }
 
-/// The starts that the tasks of the runtime's agents count for other runtimes: read before
-/// the teardown deletes those tasks, so that it can take them back (`uncount_starts`).
-pub fn starts_elsewhere_of_agents_on(c: &Conn, runtime_id: &str) -> DbResult<Vec<StartsElsewhere>> {
-    let mut stmt = c.raw().prepare(
-        "SELECT runtime_id, started_at - ((started_at % 900000) + 900000) % 900000, COUNT(*)
-         FROM task
+/// The tasks of the runtime's agents, archived or not, that the teardown deletes and must
+/// account for: the active ones, which it announces cancelled, and those that started on
+/// another runtime (before their agent moved here), whose starts it takes back from that
+/// runtime's activity. Read before the teardown, in one pass over the agents' tasks.
+pub fn tasks_to_account_for(c: &Conn, runtime_id: &str) -> DbResult<Vec<Task>> {
+    let mut stmt = c.raw().prepare(&format!(
+        "SELECT {} FROM task
          WHERE agent_id IN (SELECT id FROM agent WHERE runtime_id = ?1)
-           AND runtime_id <> ?1 AND started_at IS NOT NULL
-         GROUP BY 1, 2",
-    )?;
-    let rows = stmt.query_map([runtime_id], |r| {
-        Ok(StartsElsewhere {
-            runtime_id: r.get(0)?,
-            bucket: r.get(1)?,
-            count: r.get(2)?,
-        })
-    })?;
+           AND (status IN {ACTIVE} OR (runtime_id <> ?1 AND started_at IS NOT NULL))",
+        tasks::COLUMNS
+    ))?;
+    let rows = stmt.query_map([runtime_id], tasks::from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
