@@ -407,28 +407,34 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
     // Ranges inside one group lie, as no range straddles a price cut, in one price epoch:
     // the database sums them, all ranges of a span in one query.
     for &span in scope.spans() {
-        // (range, its group, its epoch, whether it is subtracted)
-        let grouped: Vec<(&plan::Range, G, usize, bool)> = planned
-            .iter()
-            .filter(|r| r.span == span)
-            .filter_map(|r| {
-                let at = r.group?;
-                Some((r, group_of(at), book.epoch_of(r.start), r.negative))
-            })
-            .collect();
-        if grouped.is_empty() {
+        // Each distinct range is read once: the hours that end one local day (subtracted) are
+        // the hours that start the next (added), off the UTC grid. Per range: (its group, its
+        // epoch, whether it is subtracted) for every group it counts in.
+        let mut bounds: Vec<(i64, i64)> = Vec::new();
+        let mut uses: Vec<Vec<(G, usize, bool)>> = Vec::new();
+        let mut index_of: HashMap<(i64, i64), usize> = HashMap::new();
+        for range in planned.iter().filter(|r| r.span == span) {
+            let Some(at) = range.group else { continue };
+            let k = *index_of.entry((range.start, range.end)).or_insert_with(|| {
+                bounds.push((range.start, range.end));
+                uses.push(Vec::new());
+                bounds.len() - 1
+            });
+            uses[k].push((group_of(at), book.epoch_of(range.start), range.negative));
+        }
+        if bounds.is_empty() {
             continue;
         }
-        let bounds: Vec<(i64, i64)> = grouped.iter().map(|g| (g.0.start, g.0.end)).collect();
         reads::summed_ranges(c, scope, span, &bounds, |at, row: RollupRow| {
-            let (_, group, epoch, negative) = grouped[at];
-            let acc = folded
-                .entry(((group, row.dimension, row.model_id), epoch))
-                .or_default();
-            if negative {
-                acc.subtract(&row.sums);
-            } else {
-                acc.add(&row.sums);
+            for &(group, epoch, negative) in &uses[at] {
+                let acc = folded
+                    .entry(((group, row.dimension.clone(), row.model_id), epoch))
+                    .or_default();
+                if negative {
+                    acc.subtract(&row.sums);
+                } else {
+                    acc.add(&row.sums);
+                }
             }
         })?;
     }
