@@ -30,6 +30,8 @@ struct Seeded {
     runtimes: Vec<Runtime>,
     agents: Vec<Agent>,
     autopilots: Vec<Autopilot>,
+    /// The seeding's instant: the history's usage is recorded (and its events stamped) then.
+    seeded_at: i64,
 }
 
 impl Seeded {
@@ -74,6 +76,7 @@ fn seed_structure(tx: &Tx, now: i64) -> Result<Seeded, ApiError> {
         runtimes: Vec::new(),
         agents: Vec::new(),
         autopilots: Vec::new(),
+        seeded_at: now,
     };
     for plan in &RUNTIMES {
         let rt = Runtime {

@@ -1,7 +1,8 @@
 //! `hangar demo`'s seeded data, read back through the public API: a team in several zones,
 //! 3+ runtimes on 2+ machines, a dozen agents, squads and autopilots, half a year of tasks and
 //! usage across several models with one unpriced, and work still active; a workspace price,
-//! and budgets of each scope, one of them pausing dispatch because it is spent.
+//! and budgets of each scope, one of them pausing dispatch because it is spent; and every
+//! check of `hangar check` passes on it.
 
 mod common;
 
@@ -192,4 +193,13 @@ fn demo_seeds_a_realistic_workspace_with_progress() {
         status["percent"].as_f64().unwrap_or(0.0) >= 100.0,
         "{status}"
     );
+
+    // The seeded database passes every check `hangar check` runs (events in time order
+    // included: the history's usage is recorded at the seeding's instant).
+    let db = Db::open(&s.db_path(), OpenMode::Existing, 1).expect("open");
+    let outcomes = db
+        .read(|c| Ok::<_, hangar::db::DbError>(hangar::check::run_all(c)))
+        .expect("run the checks");
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
 }

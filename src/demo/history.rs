@@ -201,6 +201,8 @@ fn write_task(
     let entries = usage_of(plan, rng, scale, finished);
     let owner = runtime.owner_id.clone().unwrap_or_default();
     let actor = Actor::daemon(&owner);
+    // Recorded at the seeding's instant, as a server's clock stamps what it appends: event
+    // ids then follow their times (`hangar check`); the usage keeps its own `occurred_at`.
     ingest::record(
         tx,
         &owner,
@@ -208,7 +210,7 @@ fn write_task(
         &task.id,
         entries,
         &actor,
-        finished,
+        seeded.seeded_at,
     )?;
     Ok(())
 }
