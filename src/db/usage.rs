@@ -257,28 +257,12 @@ pub fn start_mismatches(c: &Conn) -> DbResult<Vec<String>> {
                      FROM task WHERE runtime_id IS NOT NULL AND started_at IS NOT NULL
                      GROUP BY 1, 2";
     let stored = "SELECT runtime_id, bucket, started FROM task_start_rollup WHERE started <> 0";
-    let mut out = Vec::new();
-    for (label, a, b) in [
-        ("missing or wrong", recounted, stored),
-        ("stale", stored, recounted),
-    ] {
-        let mut stmt = c.raw().prepare(&format!("{a} EXCEPT {b}"))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (runtime_id, bucket, started) = row?;
-            out.push(format!(
-                "task_start_rollup {label}: (runtime_id, bucket, started) = \
-                 ({runtime_id}, {bucket}, {started})"
-            ));
-        }
-    }
-    Ok(out)
+    Ok(rollup::differences(c, recounted, stored, &[])?
+        .into_iter()
+        .map(|(label, values)| {
+            format!("task_start_rollup {label}: (runtime_id, bucket, started) = ({values})")
+        })
+        .collect())
 }
 
 /// Started tasks of a runtime counted per 15-minute UTC bucket of `started_at` (bucket start

@@ -166,35 +166,48 @@ pub fn mismatches(c: &Conn) -> DbResult<Vec<String>> {
     for family in FAMILIES {
         let keys = family.key_columns();
         for &span in family.spans() {
-            let fresh = family.recompute_sql();
             let stored = format!(
                 "SELECT {keys}, {SUM_COLUMNS} FROM {} WHERE span = ?1",
                 family.table()
             );
-            for (label, a, b) in [
-                ("missing or wrong", &fresh, &stored),
-                ("stale", &stored, &fresh),
-            ] {
-                let sql = format!("{a} EXCEPT {b}");
-                let mut stmt = c.raw().prepare(&sql)?;
-                let columns = stmt.column_count();
-                let mut rows = stmt.query([span])?;
-                while let Some(r) = rows.next()? {
-                    let values: Vec<String> = (0..columns)
-                        .map(|i| match r.get_ref(i) {
-                            Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
-                            Ok(ValueRef::Integer(n)) => n.to_string(),
-                            Ok(other) => format!("{other:?}"),
-                            Err(e) => e.to_string(),
-                        })
-                        .collect();
-                    out.push(format!(
-                        "{} span {span} {label}: ({keys}, {SUM_COLUMNS}) = ({})",
-                        family.table(),
-                        values.join(", ")
-                    ));
-                }
+            for (label, values) in differences(c, &family.recompute_sql(), &stored, &[&span])? {
+                out.push(format!(
+                    "{} span {span} {label}: ({keys}, {SUM_COLUMNS}) = ({values})",
+                    family.table()
+                ));
             }
+        }
+    }
+    Ok(out)
+}
+
+/// How a rollup differs from its recomputation: the rows of `fresh` missing from `stored`
+/// ("missing or wrong") and those of `stored` missing from `fresh` ("stale"), each with its
+/// values as comma-separated text. Both queries take `params`.
+pub fn differences(
+    c: &Conn,
+    fresh: &str,
+    stored: &str,
+    params: &[&dyn ToSql],
+) -> DbResult<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    for (label, a, b) in [
+        ("missing or wrong", fresh, stored),
+        ("stale", stored, fresh),
+    ] {
+        let mut stmt = c.raw().prepare(&format!("{a} EXCEPT {b}"))?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query(params)?;
+        while let Some(r) = rows.next()? {
+            let values: Vec<String> = (0..columns)
+                .map(|i| match r.get_ref(i) {
+                    Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                    Ok(ValueRef::Integer(n)) => n.to_string(),
+                    Ok(other) => format!("{other:?}"),
+                    Err(e) => e.to_string(),
+                })
+                .collect();
+            out.push((label, values.join(", ")));
         }
     }
     Ok(out)
