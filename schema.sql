@@ -340,3 +340,30 @@ BEGIN
     WHERE new.runtime_id IS NOT NULL AND new.started_at IS NOT NULL
     ON CONFLICT (runtime_id, bucket) DO UPDATE SET started = started + 1;
 END;
+
+-- step 12: a usage report no longer writes the rollups itself. It appends its deltas here, one
+-- row per (workspace, runtime, agent, model, 15-minute UTC bucket) it changes, counts signed
+-- (a re-report that moves a ledger row subtracts it from its old bucket), and the background
+-- fold adds the oldest rows to the three rollup tables in batches, then deletes them. Every
+-- reader of the rollups adds the rows still here to what it reads, so reports and budgets are
+-- exact at every instant: a report's transaction writes one row here instead of ~24 rollup
+-- rows over ~13 pages. No index: the fold keeps this table small, and readers scan it.
+CREATE TABLE usage_pending (
+    seq                  INTEGER PRIMARY KEY,
+    workspace_id         TEXT NOT NULL,
+    runtime_id           TEXT NOT NULL,
+    agent_id             TEXT NOT NULL,
+    model_id             INTEGER NOT NULL,
+    bucket               INTEGER NOT NULL,  -- Unix ms of the bucket's start, a multiple of 15 minutes
+    ledger_rows          INTEGER NOT NULL,
+    priced_input         INTEGER NOT NULL,
+    priced_output        INTEGER NOT NULL,
+    priced_cache_read    INTEGER NOT NULL,
+    priced_cache_write   INTEGER NOT NULL,
+    reported_input       INTEGER NOT NULL,
+    reported_output      INTEGER NOT NULL,
+    reported_cache_read  INTEGER NOT NULL,
+    reported_cache_write INTEGER NOT NULL,
+    reported_cents       INTEGER NOT NULL,
+    reported_subcent     INTEGER NOT NULL
+);

@@ -23,6 +23,8 @@ pub struct Config {
     pub event_retention_days: u32,
     /// How often the autopilot scheduler looks for due autopilots.
     pub scheduler_tick: Duration,
+    /// How often the deltas that usage reports defer are folded into the rollups.
+    pub usage_fold_interval: Duration,
     /// Maximum concurrent event streams; more answer 503.
     pub max_streams: usize,
     pub clock: Arc<dyn Clock>,
@@ -44,6 +46,7 @@ impl Config {
             pricing_file: None,
             event_retention_days: 7,
             scheduler_tick: Duration::from_secs(1),
+            usage_fold_interval: Duration::from_millis(100),
             max_streams: 64,
             clock: Arc::new(SystemClock),
             wal_autocheckpoint: crate::db::DEFAULT_WAL_AUTOCHECKPOINT,

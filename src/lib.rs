@@ -129,6 +129,10 @@ pub fn serve(listener: TcpListener, config: Config) -> Result<ServerHandle, Stri
         handle
             .background
             .push(scheduler::start(Arc::clone(&handle.ctx))?);
+        handle.background.push(
+            usage::fold::spawn(Arc::clone(&handle.ctx))
+                .map_err(|e| format!("cannot start the usage fold: {e}"))?,
+        );
         // With checkpoints left to a replicator (0), nobody here checkpoints.
         if handle.ctx.config.wal_autocheckpoint > 0 {
             handle.background.push(

@@ -10,8 +10,9 @@ use serde_json::json;
 
 const NOW: &str = "2026-06-15T12:00:00Z";
 
-/// Tables of the usage ledger and its rollups, as rows.
+/// Tables of the usage ledger and its rollups, as rows, with every pending delta folded in.
 fn usage_tables(s: &TestServer) -> common::Snapshot {
+    ledger::fold(s);
     s.snapshot()
         .into_iter()
         .filter(|(table, _)| table.starts_with("usage") || table == "task_usage")

@@ -18,10 +18,12 @@ fn ledger_rows(s: &TestServer) -> i64 {
     s.count("SELECT COUNT(*) FROM task_usage")
 }
 
+/// Rows of the rollups once every pending delta is folded in.
 fn rollup_rows(s: &TestServer) -> i64 {
+    ledger::fold(s);
     s.count(
         "SELECT (SELECT COUNT(*) FROM usage_rollup) + (SELECT COUNT(*) FROM usage_workspace_rollup)
-              + (SELECT COUNT(*) FROM usage_agent_rollup)",
+              + (SELECT COUNT(*) FROM usage_agent_rollup) + (SELECT COUNT(*) FROM usage_pending)",
     )
 }
 

@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::budgets::period::Bounds;
 use crate::budgets::{period_of, scope_of, tz_of, Scope};
 use crate::clock::rfc3339;
-use crate::db::budgets::{self as store, Alert, Budget, SpendTable};
+use crate::db::budgets::{self as store, Alert, Budget, ModelSpend, SpendTable};
 use crate::db::usage::{model_names, LedgerRow};
 use crate::db::{Conn, DbResult, Tx};
 use crate::events::{self, Actor};
@@ -105,17 +105,13 @@ pub fn spend(
     for (span, from, to) in tiles_between_cuts(spans, start, end, book.cuts()) {
         let epoch = book.epoch_of(from);
         for part in store::sums_by_model(c, table, span, from, to)? {
-            let entry = by_model.entry((part.model_id, epoch)).or_default();
-            let p = &part.priced;
-            for (acc, n) in entry
-                .0
-                .iter_mut()
-                .zip([p.input, p.output, p.cache_read, p.cache_write])
-            {
-                *acc += i128::from(n);
-            }
-            entry.1 += part.reported_ticks;
+            add_spend(by_model.entry((part.model_id, epoch)).or_default(), &part);
         }
+    }
+    // Deltas not yet folded into the rollups, each at the price epoch of its bucket.
+    for (bucket, part) in store::pending_by_model(c, table, start, end)? {
+        let epoch = book.epoch_of(bucket);
+        add_spend(by_model.entry((part.model_id, epoch)).or_default(), &part);
     }
     let ids: Vec<i64> = by_model.keys().map(|(id, _)| *id).collect();
     let names = model_names(c, &ids)?;
@@ -140,6 +136,19 @@ pub fn spend(
         }
     }
     Ok(total)
+}
+
+/// Adds one read's spend of a model to its (tokens to price, reported ticks).
+fn add_spend(entry: &mut ([i128; 4], Ticks), part: &ModelSpend) {
+    let p = &part.priced;
+    for (acc, n) in entry
+        .0
+        .iter_mut()
+        .zip([p.input, p.output, p.cache_read, p.cache_write])
+    {
+        *acc += i128::from(n);
+    }
+    entry.1 += part.reported_ticks;
 }
 
 /// The thresholds (percentages) that `spent` reaches out of `amount`, exactly in integers.

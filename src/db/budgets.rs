@@ -2,6 +2,7 @@
 //! plus the one read budgets make of the usage rollups: a scope's sums per model over a range
 //! of buckets of one span, summed in SQL so an evaluation moves a few rows, not thousands.
 
+use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::usage::rollup::TokenSums;
@@ -257,30 +258,16 @@ pub fn sums_by_model(
     start: i64,
     end: i64,
 ) -> DbResult<Vec<ModelSpend>> {
-    let read = |r: &Row| -> rusqlite::Result<ModelSpend> {
-        let cents: i64 = r.get(5)?;
-        let subcent: i64 = r.get(6)?;
-        Ok(ModelSpend {
-            model_id: r.get(0)?,
-            priced: TokenSums {
-                input: r.get(1)?,
-                output: r.get(2)?,
-                cache_read: r.get(3)?,
-                cache_write: r.get(4)?,
-            },
-            reported_ticks: i128::from(cents) * TICKS_PER_CENT + i128::from(subcent),
-        })
-    };
     let rows: rusqlite::Result<Vec<ModelSpend>> = match table {
         SpendTable::Workspace(id) => c
             .raw()
             .prepare_cached(SUM_WORKSPACE)?
-            .query_map(params![id, span, start, end], read)?
+            .query_map(params![id, span, start, end], |r| model_spend(r, 0))?
             .collect::<Result<_, _>>(),
         SpendTable::Runtime(id) => c
             .raw()
             .prepare_cached(SUM_RUNTIME)?
-            .query_map(params![id, span, start, end], read)?
+            .query_map(params![id, span, start, end], |r| model_spend(r, 0))?
             .collect::<Result<_, _>>(),
         SpendTable::Agent {
             workspace_id,
@@ -288,10 +275,59 @@ pub fn sums_by_model(
         } => c
             .raw()
             .prepare_cached(SUM_AGENT)?
-            .query_map(params![workspace_id, span, start, end, agent_id], read)?
+            .query_map(params![workspace_id, span, start, end, agent_id], |r| {
+                model_spend(r, 0)
+            })?
             .collect::<Result<_, _>>(),
     };
     Ok(rows?)
+}
+
+/// The spend per (15-minute bucket, model) of the deltas of `table`'s scope still waiting in
+/// `usage_pending` (not yet folded into the rollups), for buckets in `[start, end)`.
+pub fn pending_by_model(
+    c: &Conn,
+    table: SpendTable,
+    start: i64,
+    end: i64,
+) -> DbResult<Vec<(i64, ModelSpend)>> {
+    let (filter, bound): (&str, Vec<&dyn ToSql>) = match &table {
+        SpendTable::Workspace(id) => ("workspace_id = ?1", vec![id, &start, &end]),
+        SpendTable::Runtime(id) => ("runtime_id = ?1", vec![id, &start, &end]),
+        SpendTable::Agent {
+            workspace_id,
+            agent_id,
+        } => (
+            "workspace_id = ?1 AND agent_id = ?4",
+            vec![workspace_id, &start, &end, agent_id],
+        ),
+    };
+    let sql = format!(
+        "SELECT bucket, model_id, SUM(priced_input), SUM(priced_output), SUM(priced_cache_read),
+                SUM(priced_cache_write), SUM(reported_cents), SUM(reported_subcent)
+         FROM usage_pending WHERE {filter} AND bucket >= ?2 AND bucket < ?3
+         GROUP BY bucket, model_id"
+    );
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    let rows = stmt.query_map(bound.as_slice(), |r| Ok((r.get(0)?, model_spend(r, 1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A `ModelSpend` from columns `at..at + 7`: model id, the four priced token sums, cents and
+/// the remaining ticks.
+fn model_spend(r: &Row, at: usize) -> rusqlite::Result<ModelSpend> {
+    let cents: i64 = r.get(at + 5)?;
+    let subcent: i64 = r.get(at + 6)?;
+    Ok(ModelSpend {
+        model_id: r.get(at)?,
+        priced: TokenSums {
+            input: r.get(at + 1)?,
+            output: r.get(at + 2)?,
+            cache_read: r.get(at + 3)?,
+            cache_write: r.get(at + 4)?,
+        },
+        reported_ticks: i128::from(cents) * TICKS_PER_CENT + i128::from(subcent),
+    })
 }
 
 /// Each statement binds ?1 the key id, ?2 span, ?3 start, ?4 end, ?5 the agent id (agent only).

@@ -290,13 +290,15 @@ impl Db {
         }
     }
 
-    /// Runs `f` on a connection outside any explicit transaction: a pooled one, or on a
-    /// replica a fresh one closed as soon as `f` returns.
+    /// Runs `f` on a connection, a pooled one or on a replica a fresh one closed as soon as
+    /// `f` returns, in one read transaction: every statement of `f` sees the same snapshot.
+    /// That matters since the usage fold moves deltas from `usage_pending` into the rollups:
+    /// a report reading the two in different snapshots could count a delta twice or never.
     pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&Conn) -> Result<T, E>) -> Result<T, E> {
         match &self.connections {
             Connections::Pool { readers, .. } => {
-                let conn = readers.get().map_err(DbError::from)?;
-                f(&Conn(&conn))
+                let mut conn = readers.get().map_err(DbError::from)?;
+                read_in_snapshot(&mut conn, f)
             }
             Connections::PerRead(path) => {
                 // The follower's file is briefly missing while the replicator recreates it:
@@ -304,8 +306,8 @@ impl Db {
                 if !path.exists() {
                     return Err(DbError::Busy.into());
                 }
-                let conn = connect_read_only(path)?;
-                f(&Conn(&conn))
+                let mut conn = connect_read_only(path)?;
+                read_in_snapshot(&mut conn, f)
             }
         }
     }
@@ -401,6 +403,15 @@ impl Db {
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// Runs `f` in a deferred transaction of `conn`, ended by dropping it (nothing to undo).
+fn read_in_snapshot<T, E: From<DbError>>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    let snapshot = conn.transaction().map_err(DbError::from)?;
+    f(&Conn(&snapshot))
 }
 
 /// Per-connection pragmas: busy_timeout first, so the others already wait politely.

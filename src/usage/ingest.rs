@@ -1,7 +1,9 @@
 //! Usage ingest (API.md §3): validating a daemon's report entry by entry, then, in the caller's
 //! transaction, upserting each (task, provider, model) ledger row with replace semantics and
-//! moving its share of the rollups from the old row to the new one. Any invalid entry rejects
-//! the whole report before anything is written.
+//! moving its share of the rollups from the old row to the new one (deferred: the deltas are
+//! appended to `usage_pending`, which the background fold adds to the rollups and every
+//! rollup reader counts meanwhile). Any invalid entry rejects the whole report before anything
+//! is written.
 
 use std::collections::HashMap;
 
@@ -174,8 +176,8 @@ fn daemon_runtime(
     }
 }
 
-/// Upserts the ledger rows of `entries` (replacing `existing` ones) and moves their rollup
-/// shares; returns the rows written.
+/// Upserts the ledger rows of `entries` (replacing `existing` ones) and defers the moves of
+/// their rollup shares; returns the rows written.
 fn replace_rows(
     tx: &Tx,
     task: &TaskContext,
@@ -231,7 +233,7 @@ fn replace_rows(
             )
         })
         .collect();
-    rollup::replace(tx, &changes)?;
+    rollup::defer(tx, &changes)?;
     Ok(written)
 }
 

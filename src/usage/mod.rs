@@ -2,6 +2,7 @@
 //! reports.
 pub mod agreement;
 pub mod csv;
+pub mod fold;
 pub mod ingest;
 pub mod money;
 pub mod pricebook;

@@ -404,6 +404,7 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
     let mut folded: HashMap<(Key<G>, usize), Acc> = HashMap::new();
     let cuts = book.cuts();
     let planned = plan::ranges(scope.spans(), grouping, view.tz, view.since, view.now, cuts);
+    let pending = reads::pending(c, scope)?;
     // Ranges inside one group lie, as no range straddles a price cut, in one price epoch:
     // the database sums them, all ranges of a span in one query.
     for &span in scope.spans() {
@@ -425,7 +426,7 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
         if bounds.is_empty() {
             continue;
         }
-        reads::summed_ranges(c, scope, span, &bounds, |at, row: RollupRow| {
+        reads::summed_ranges(c, scope, &pending, span, &bounds, |at, row: RollupRow| {
             for &(group, epoch, negative) in &uses[at] {
                 let acc = folded
                     .entry(((group, row.dimension.clone(), row.model_id), epoch))
@@ -444,6 +445,7 @@ fn priced_parts_with<G: Copy + Eq + Hash>(
         reads::read_each(
             c,
             scope,
+            &pending,
             range.span,
             range.start,
             range.end,

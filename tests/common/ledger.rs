@@ -127,14 +127,38 @@ pub fn rollup_mismatches(s: &TestServer) -> Vec<String> {
     found
 }
 
-/// Asserts that every rollup equals its recomputation from the ledger.
+/// Folds every usage delta the reports deferred into the rollups, as the server's fold thread
+/// does; returns the pending rows folded.
+pub fn fold(s: &TestServer) -> usize {
+    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
+        .expect("open the database");
+    hangar::usage::fold::fold_all(&db).expect("fold the pending usage")
+}
+
+/// Folds the oldest `rows` pending usage deltas only, in one write transaction (a fold batch
+/// cut short); returns how many it folded.
+pub fn fold_some(s: &TestServer, rows: i64) -> usize {
+    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
+        .expect("open the database");
+    db.write_tx(|tx| hangar::db::usage::rollup::fold_pending(tx, rows))
+        .expect("fold some pending usage")
+}
+
+/// Asserts that every rollup, with the deltas still pending, equals its recomputation from the
+/// ledger; then folds them and asserts it again, with none left pending.
 pub fn assert_rollups_match(s: &TestServer) {
-    let found = rollup_mismatches(s);
-    assert!(
-        found.is_empty(),
-        "rollups differ from the ledger:\n{}",
-        found.join("\n")
-    );
+    for stage in ["before the fold", "after the fold"] {
+        if stage == "after the fold" {
+            fold(s);
+            assert_eq!(s.count("SELECT count(*) FROM usage_pending"), 0);
+        }
+        let found = rollup_mismatches(s);
+        assert!(
+            found.is_empty(),
+            "rollups differ from the ledger {stage}:\n{}",
+            found.join("\n")
+        );
+    }
 }
 
 /// Unix ms of an RFC 3339 text.

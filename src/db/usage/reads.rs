@@ -2,12 +2,22 @@
 //! range, either one by one (`read_each`, for buckets that must be grouped separately) or
 //! already summed per (runtime or agent, model) by SQLite (`summed_ranges`, for ranges that
 //! each lie in one report group; all of a span's ranges in one query), which keeps long
-//! windows cheap.
+//! windows cheap. Both add the deltas still waiting in `usage_pending` (read once per report
+//! with `pending`), so what they return is exact before and after every fold.
 
 use rusqlite::params;
 
 use super::rollup::{sums_from, Sums, AGENT_SPANS, RUNTIME_SPANS, WORKSPACE_SPANS};
 use crate::db::{Conn, DbResult};
+
+macro_rules! sums_of_columns {
+    () => {
+        "SUM(ledger_rows), SUM(priced_input), SUM(priced_output), SUM(priced_cache_read), \
+         SUM(priced_cache_write), SUM(reported_input), SUM(reported_output), \
+         SUM(reported_cache_read), SUM(reported_cache_write), SUM(reported_cents), \
+         SUM(reported_subcent)"
+    };
+}
 
 /// Which rollup rows a report reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +67,12 @@ impl Scope<'_> {
 }
 
 /// Calls `each` for every row of `scope` at `span` minutes with `start <= bucket < end`, in
-/// bucket order.
+/// bucket order, then for every `pending` row (of `pending(c, scope)`) in that range, as a row
+/// of its `span`-minute bucket (`start` and `end` lie on the span's grid).
 pub fn read_each(
     c: &Conn,
     scope: Scope,
+    pending: &[RollupRow],
     span: i64,
     start: i64,
     end: i64,
@@ -83,16 +95,49 @@ pub fn read_each(
             sums: sums_from(r, 3)?,
         });
     }
+    let span_ms = span * MS_PER_MINUTE;
+    for row in pending
+        .iter()
+        .filter(|p| start <= p.bucket && p.bucket < end)
+    {
+        each(RollupRow {
+            bucket: row.bucket - row.bucket.rem_euclid(span_ms),
+            ..row.clone()
+        });
+    }
     Ok(())
 }
 
-macro_rules! sums_of_columns {
-    () => {
-        "SUM(ledger_rows), SUM(priced_input), SUM(priced_output), SUM(priced_cache_read), \
-         SUM(priced_cache_write), SUM(reported_input), SUM(reported_output), \
-         SUM(reported_cache_read), SUM(reported_cache_write), SUM(reported_cents), \
-         SUM(reported_subcent)"
-    };
+/// The deltas of `scope` waiting in `usage_pending`, summed per (15-minute bucket, model,
+/// runtime or agent): every read of the scope adds them.
+pub fn pending(c: &Conn, scope: Scope) -> DbResult<Vec<RollupRow>> {
+    let (_, id, dimension) = columns(scope);
+    let sql = format!(
+        "SELECT bucket, model_id, {dimension}, {} FROM usage_pending WHERE {id} = ?1 \
+         GROUP BY 1, 2, 3",
+        sums_of_columns!()
+    );
+    let mut stmt = c.raw().prepare_cached(&sql)?;
+    let rows = stmt.query_map([scope.id()], |r| {
+        Ok(RollupRow {
+            bucket: r.get(0)?,
+            model_id: r.get(1)?,
+            dimension: r.get(2)?,
+            sums: sums_from(r, 3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The table a scope reads, its id column and its dimension column (`NULL` when none).
+fn columns(scope: Scope) -> (&'static str, &'static str, &'static str) {
+    match scope {
+        Scope::Runtime(_) => ("usage_rollup", "runtime_id", "NULL"),
+        Scope::RuntimesOfWorkspace(_) => ("usage_rollup", "workspace_id", "runtime_id"),
+        Scope::Workspace(_) => ("usage_workspace_rollup", "workspace_id", "NULL"),
+        Scope::AgentsOfRuntime(_) => ("usage_agent_rollup", "runtime_id", "agent_id"),
+        Scope::AgentsOfWorkspace(_) => ("usage_agent_rollup", "workspace_id", "agent_id"),
+    }
 }
 
 /// `WHERE` of every read: the scope's id column is ?1.
@@ -142,24 +187,21 @@ const EACH_AGENTS_OF_WORKSPACE: &str = concat!(
     " ORDER BY bucket"
 );
 
-/// Sums of many ranges of one span in one query (not one query per range): calls `each` with the range's index in `ranges` and the sums of its rows per (runtime or
-/// agent, model). Ranges are `(start, end)`, `start <= bucket < end`.
+/// Sums of many ranges of one span in one query (not one query per range): calls `each` with
+/// the range's index in `ranges` and the sums of its rows per (runtime or agent, model), then
+/// with every `pending` row (of `pending(c, scope)`) that lies in a range. Ranges are
+/// `(start, end)` on the span's grid, `start <= bucket < end`.
 pub fn summed_ranges(
     c: &Conn,
     scope: Scope,
+    pending: &[RollupRow],
     span: i64,
     ranges: &[(i64, i64)],
     mut each: impl FnMut(usize, RollupRow),
 ) -> DbResult<()> {
     // Far below SQLite's bound-parameter limit per statement.
     const CHUNK: usize = 2_000;
-    let (table, id, dimension) = match scope {
-        Scope::Runtime(_) => ("usage_rollup", "runtime_id", "NULL"),
-        Scope::RuntimesOfWorkspace(_) => ("usage_rollup", "workspace_id", "runtime_id"),
-        Scope::Workspace(_) => ("usage_workspace_rollup", "workspace_id", "NULL"),
-        Scope::AgentsOfRuntime(_) => ("usage_agent_rollup", "runtime_id", "agent_id"),
-        Scope::AgentsOfWorkspace(_) => ("usage_agent_rollup", "workspace_id", "agent_id"),
-    };
+    let (table, id, dimension) = columns(scope);
     for (chunk_at, chunk) in ranges.chunks(CHUNK).enumerate() {
         let values: Vec<String> = (0..chunk.len())
             .map(|k| format!("(?{}, ?{}, ?{})", 3 * k + 3, 3 * k + 4, 3 * k + 5))
@@ -203,5 +245,21 @@ pub fn summed_ranges(
             );
         }
     }
+    for row in pending {
+        for (at, &(start, end)) in ranges.iter().enumerate() {
+            if start <= row.bucket && row.bucket < end {
+                each(
+                    at,
+                    RollupRow {
+                        bucket: start,
+                        ..row.clone()
+                    },
+                );
+            }
+        }
+    }
     Ok(())
 }
+
+/// Milliseconds in one minute of a span.
+const MS_PER_MINUTE: i64 = 60_000;

@@ -1,8 +1,11 @@
 //! SQL that keeps the usage rollups: three tables of sums over the ledger, each at several
 //! bucket spans (schema step 5). `usage_rollup` is keyed by runtime and model,
 //! `usage_workspace_rollup` by workspace and model, `usage_agent_rollup` by workspace, agent,
-//! runtime and model. The ledger write calls `replace` in its own transaction; `mismatches`
-//! compares every rollup with a recomputation from the ledger (for `hangar check` and tests).
+//! runtime and model. A usage report `defer`s its shares to `usage_pending` in its own
+//! transaction (schema step 12) and `fold_pending` later adds them to the three tables in
+//! batches; bulk seeding adds shares at once with `replace`. Readers add the pending rows to
+//! what they read. `mismatches` compares every rollup, pending rows included, with a
+//! recomputation from the ledger (for `hangar check` and tests).
 
 use std::collections::HashMap;
 
@@ -132,24 +135,140 @@ impl Sums {
 }
 
 /// Moves each ledger row's share in every rollup from its previous state (if any) to its new
-/// one, in the caller's transaction. Shares landing in the same rollup row are netted first,
-/// each table then gets one multi-row upsert (one statement per report, not one per row), and
-/// rows left summing no ledger rows are deleted.
+/// one at once, in the caller's transaction (bulk seeding; a report `defer`s instead).
 pub fn replace(tx: &Tx, changes: &[(Option<Contribution>, Contribution)]) -> DbResult<()> {
+    add(tx, &signed(changes))
+}
+
+/// Appends the shares of `changes` to `usage_pending` for `fold_pending` to add to the rollups
+/// later, in the caller's transaction: netted per (workspace, runtime, agent, model, 15-minute
+/// bucket), in one statement.
+pub fn defer(tx: &Tx, changes: &[(Option<Contribution>, Contribution)]) -> DbResult<()> {
+    let mut deltas: Vec<(Key, Sums)> = Vec::new();
+    let mut at: HashMap<Key, usize> = HashMap::new();
+    for share in signed(changes) {
+        // The agent family's key holds every id.
+        net(
+            &mut deltas,
+            &mut at,
+            Family::Agent.key(&share, 15),
+            share.sums,
+        );
+    }
+    deltas.retain(|(_, d)| !d.is_zero());
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(deltas.len() * 16);
+    for (key, d) in &deltas {
+        params.extend::<[&dyn ToSql; 5]>([
+            &key.workspace_id,
+            &key.runtime_id,
+            &key.agent_id,
+            &key.model_id,
+            &key.bucket,
+        ]);
+        params.extend(sum_params(d));
+    }
+    let sql = format!(
+        "INSERT INTO usage_pending ({PENDING_KEY_COLUMNS}, {SUM_COLUMNS}) VALUES {}",
+        vec![format!("({})", vec!["?"; 16].join(", ")); deltas.len()].join(", ")
+    );
+    tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
+    Ok(())
+}
+
+/// Adds the oldest `limit` rows of `usage_pending` to the rollups and deletes them, in the
+/// caller's transaction; returns how many it folded.
+pub fn fold_pending(tx: &Tx, limit: i64) -> DbResult<usize> {
+    let sql = format!(
+        "SELECT seq, {PENDING_KEY_COLUMNS}, {SUM_COLUMNS} FROM usage_pending
+         ORDER BY seq LIMIT ?1"
+    );
+    let mut stmt = tx.raw().prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([limit], |r| {
+            Ok(PendingRow {
+                seq: r.get(0)?,
+                workspace_id: r.get(1)?,
+                runtime_id: r.get(2)?,
+                agent_id: r.get(3)?,
+                model_id: r.get(4)?,
+                bucket: r.get(5)?,
+                sums: sums_from(r, 6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(last) = rows.last().map(|r| r.seq) else {
+        return Ok(0);
+    };
+    let shares: Vec<Contribution> = rows
+        .iter()
+        .map(|r| Contribution {
+            workspace_id: &r.workspace_id,
+            runtime_id: &r.runtime_id,
+            agent_id: &r.agent_id,
+            model_id: r.model_id,
+            instant: r.bucket,
+            sums: r.sums,
+        })
+        .collect();
+    add(tx, &shares)?;
+    tx.raw()
+        .prepare_cached("DELETE FROM usage_pending WHERE seq <= ?1")?
+        .execute([last])?;
+    Ok(rows.len())
+}
+
+/// Whether any usage delta waits to be folded into the rollups.
+pub fn has_pending(c: &Conn) -> DbResult<bool> {
+    Ok(c.raw()
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM usage_pending)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// One row of `usage_pending`.
+struct PendingRow {
+    seq: i64,
+    workspace_id: String,
+    runtime_id: String,
+    agent_id: String,
+    model_id: i64,
+    bucket: i64,
+    sums: Sums,
+}
+
+/// Each change as shares to add: the old share (if any) negated, then the new one.
+fn signed<'a>(changes: &[(Option<Contribution<'a>>, Contribution<'a>)]) -> Vec<Contribution<'a>> {
+    let mut shares = Vec::with_capacity(changes.len() * 2);
+    for (old, new) in changes {
+        if let Some(old) = old {
+            shares.push(Contribution {
+                sums: Sums::default().minus(&old.sums),
+                ..*old
+            });
+        }
+        shares.push(*new);
+    }
+    shares
+}
+
+/// Adds `shares` to every rollup. Shares landing in the same rollup row are netted first, each
+/// table then gets multi-row upserts (one statement per report, not one per row), and rows
+/// left summing no ledger rows are deleted.
+fn add(tx: &Tx, shares: &[Contribution]) -> DbResult<()> {
     for family in FAMILIES {
         let mut deltas: Vec<(Key, Sums)> = Vec::new();
         let mut at: HashMap<Key, usize> = HashMap::new();
-        for (old, new) in changes {
+        for share in shares {
             for &span in family.spans() {
-                if let Some(old) = old {
-                    let undo = Sums::default().minus(&old.sums);
-                    net(&mut deltas, &mut at, family.key(old, span), undo);
-                }
-                net(&mut deltas, &mut at, family.key(new, span), new.sums);
+                net(&mut deltas, &mut at, family.key(share, span), share.sums);
             }
         }
         deltas.retain(|(_, d)| !d.is_zero());
-        upsert(tx, family, &deltas)?;
+        for chunk in deltas.chunks(UPSERT_ROWS) {
+            upsert(tx, family, chunk)?;
+        }
         for (key, delta) in &deltas {
             if delta.ledger_rows < 0 {
                 delete_if_empty(tx, family, key)?;
@@ -166,10 +285,7 @@ pub fn mismatches(c: &Conn) -> DbResult<Vec<String>> {
     for family in FAMILIES {
         let keys = family.key_columns();
         for &span in family.spans() {
-            let stored = format!(
-                "SELECT {keys}, {SUM_COLUMNS} FROM {} WHERE span = ?1",
-                family.table()
-            );
+            let stored = family.stored_sql();
             for (label, values) in differences(c, &family.recompute_sql(), &stored, &[&span])? {
                 out.push(format!(
                     "{} span {span} {label}: ({keys}, {SUM_COLUMNS}) = ({values})",
@@ -221,6 +337,7 @@ pub fn table_rows(c: &Conn) -> DbResult<Vec<(&'static str, i64)>> {
         "usage_rollup",
         "usage_workspace_rollup",
         "usage_agent_rollup",
+        "usage_pending",
     ] {
         let n = c
             .raw()
@@ -323,6 +440,33 @@ impl Family {
         }
     }
 
+    /// The table's rows at span ?1 as readers see them: its own rows plus the pending deltas
+    /// at that span, rows summing to nothing left out. Columns as `recompute_sql`.
+    fn stored_sql(self) -> String {
+        let keys = self.key_columns();
+        let pending_keys = match self {
+            Family::Runtime => "runtime_id, ?1, BUCKET, model_id, workspace_id",
+            Family::Workspace => "workspace_id, ?1, BUCKET, model_id",
+            Family::Agent => "workspace_id, ?1, BUCKET, agent_id, runtime_id, model_id",
+        }
+        .replace(
+            "BUCKET",
+            "bucket - ((bucket % (?1 * 60000)) + ?1 * 60000) % (?1 * 60000)",
+        );
+        let sums: Vec<&str> = SUM_COLUMNS.split(", ").collect();
+        let summed: Vec<String> = sums.iter().map(|c| format!("SUM({c})")).collect();
+        let any: Vec<String> = summed.iter().map(|c| format!("{c} <> 0")).collect();
+        format!(
+            "SELECT {keys}, {} FROM (
+                SELECT {keys}, {SUM_COLUMNS} FROM {} WHERE span = ?1
+                UNION ALL SELECT {pending_keys}, {SUM_COLUMNS} FROM usage_pending)
+             GROUP BY {keys} HAVING {}",
+            summed.join(", "),
+            self.table(),
+            any.join(" OR ")
+        )
+    }
+
     /// The table's rows recomputed from the ledger at span ?1, columns as `key_columns` then
     /// `SUM_COLUMNS`.
     fn recompute_sql(self) -> String {
@@ -399,19 +543,7 @@ fn upsert(tx: &Tx, family: Family, deltas: &[(Key, Sums)]) -> DbResult<()> {
     let mut params: Vec<&dyn ToSql> = Vec::with_capacity(deltas.len() * 17);
     for (key, d) in deltas {
         params.extend(family.identity(key));
-        params.extend::<[&dyn ToSql; 11]>([
-            &d.ledger_rows,
-            &d.priced.input,
-            &d.priced.output,
-            &d.priced.cache_read,
-            &d.priced.cache_write,
-            &d.reported.input,
-            &d.reported.output,
-            &d.reported.cache_read,
-            &d.reported.cache_write,
-            &d.reported_cents,
-            &d.reported_subcent,
-        ]);
+        params.extend(sum_params(d));
     }
     let per_row = params.len() / deltas.len();
     let row = format!("({})", vec!["?"; per_row].join(", "));
@@ -421,8 +553,31 @@ fn upsert(tx: &Tx, family: Family, deltas: &[(Key, Sums)]) -> DbResult<()> {
         vec![row; deltas.len()].join(", "),
         ADD_SUMS
     );
-    tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
+    // A fold's statements of odd lengths are prepared afresh, so that they do not push the
+    // reports' statements out of the writer's cache.
+    if deltas.len() <= CACHED_UPSERT_ROWS || deltas.len() == UPSERT_ROWS {
+        tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
+    } else {
+        tx.raw().prepare(&sql)?.execute(params.as_slice())?;
+    }
     Ok(())
+}
+
+/// The sum columns of `d`, in the order of `sum_columns!`.
+fn sum_params(d: &Sums) -> [&dyn ToSql; 11] {
+    [
+        &d.ledger_rows,
+        &d.priced.input,
+        &d.priced.output,
+        &d.priced.cache_read,
+        &d.priced.cache_write,
+        &d.reported.input,
+        &d.reported.output,
+        &d.reported.cache_read,
+        &d.reported.cache_write,
+        &d.reported_cents,
+        &d.reported_subcent,
+    ]
 }
 
 /// Deletes the row at `key` if it no longer sums any ledger row.
@@ -460,6 +615,15 @@ pub(super) fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
 }
 
 const SUM_COLUMNS: &str = sum_columns!();
+
+/// The key columns of `usage_pending`, in the order `defer` binds them.
+const PENDING_KEY_COLUMNS: &str = "workspace_id, runtime_id, agent_id, model_id, bucket";
+
+/// Rows per upsert statement: far below SQLite's bound-parameter limit at 17 per row.
+const UPSERT_ROWS: usize = 500;
+
+/// Upserts of at most this many rows (a small fold's, a test's) keep their statement cached.
+const CACHED_UPSERT_ROWS: usize = 32;
 
 const ADD_SUMS: &str = "ledger_rows = ledger_rows + excluded.ledger_rows, \
      priced_input = priced_input + excluded.priced_input, \
