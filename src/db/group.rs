@@ -2,9 +2,9 @@
 //! its change; whichever caller finds no batch running becomes the leader: it takes the
 //! writer, runs every queued change in its own savepoint of one IMMEDIATE transaction (a
 //! change that fails or panics rolls back only itself), commits once and hands each caller
-//! its outcome. Under load one commit then writes the pages several changes share (the
-//! current rollup buckets, the event table's tail) once instead of once per change, and the
-//! writer lock is taken once per batch. A lone change runs without a savepoint.
+//! its outcome. Under load one commit then writes the pages several changes share (the tails
+//! of the event table and of the deferred rollup deltas) once instead of once per change, and
+//! the writer lock is taken once per batch. A lone change runs without a savepoint.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};

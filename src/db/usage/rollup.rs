@@ -148,12 +148,8 @@ pub fn defer(tx: &Tx, changes: &[(Option<Contribution>, Contribution)]) -> DbRes
     let mut at: HashMap<Key, usize> = HashMap::new();
     for share in signed(changes) {
         // The agent family's key holds every id.
-        net(
-            &mut deltas,
-            &mut at,
-            Family::Agent.key(&share, 15),
-            share.sums,
-        );
+        let key = Family::Agent.key(&share, PENDING_SPAN);
+        net(&mut deltas, &mut at, key, share.sums);
     }
     deltas.retain(|(_, d)| !d.is_zero());
     if deltas.is_empty() {
@@ -254,8 +250,8 @@ fn signed<'a>(changes: &[(Option<Contribution<'a>>, Contribution<'a>)]) -> Vec<C
 }
 
 /// Adds `shares` to every rollup. Shares landing in the same rollup row are netted first, each
-/// table then gets multi-row upserts (one statement per report, not one per row), and rows
-/// left summing no ledger rows are deleted.
+/// table then gets multi-row upserts (a statement per `UPSERT_ROWS` rows, not one per row),
+/// and rows left summing no ledger rows are deleted.
 fn add(tx: &Tx, shares: &[Contribution]) -> DbResult<()> {
     for family in FAMILIES {
         let mut deltas: Vec<(Key, Sums)> = Vec::new();
@@ -615,6 +611,10 @@ pub(super) fn sums_from(r: &Row, at: usize) -> rusqlite::Result<Sums> {
 }
 
 const SUM_COLUMNS: &str = sum_columns!();
+
+/// The bucket span (minutes) of `usage_pending`: the finest, of which every coarser span's
+/// buckets are unions.
+const PENDING_SPAN: i64 = 15;
 
 /// The key columns of `usage_pending`, in the order `defer` binds them.
 const PENDING_KEY_COLUMNS: &str = "workspace_id, runtime_id, agent_id, model_id, bucket";
