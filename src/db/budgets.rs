@@ -1,6 +1,7 @@
 //! SQL for `budget` (spend limits) and `budget_alert` (the thresholds each period announced),
-//! plus the one read budgets make of the usage rollups: a scope's sums per model over a range
-//! of buckets of one span, summed in SQL so an evaluation moves a few rows, not thousands.
+//! plus the reads budgets make of the usage rollups: a scope's sums per model over a range of
+//! buckets of one span, summed in SQL so an evaluation moves a few rows, not thousands, and the
+//! scope's deltas still pending in `usage_pending`.
 
 use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row};

@@ -1,8 +1,9 @@
 //! The background fold: a usage report defers its rollup deltas to `usage_pending` (schema
 //! step 12), which keeps its transaction small; this thread adds them to the rollups every
-//! `usage_fold_interval` (100 ms), `FOLD_ROWS` at a time, each batch in its own short write transaction so
-//! that reports queue behind none longer than a few milliseconds. Readers count the pending
-//! rows meanwhile, so no report or budget ever sees a fold half done or not done.
+//! `usage_fold_interval` (100 ms), `FOLD_ROWS` at a time, each batch in its own short write
+//! transaction so that reports queue behind none for more than a few milliseconds. Readers
+//! count the pending rows meanwhile, so no report or budget ever sees a fold half done or not
+//! done.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
