@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{Conn, DbResult, Tx};
+use super::{value_rows, Conn, DbResult, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
@@ -67,7 +67,7 @@ pub fn insert_all(
     created_at: i64,
 ) -> DbResult<()> {
     for chunk in payloads.chunks(INSERT_CHUNK) {
-        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let values = value_rows(chunk.len(), 6);
         let sql = format!(
             "INSERT INTO event (workspace_id, type, actor_type, actor_id, payload, created_at)
              VALUES {values}"

@@ -414,6 +414,11 @@ fn read_in_snapshot<T, E: From<DbError>>(
     f(&Conn(&snapshot))
 }
 
+/// The `VALUES` list of a multi-row insert: `rows` groups of `per_row` placeholders.
+pub(crate) fn value_rows(rows: usize, per_row: usize) -> String {
+    vec![format!("({})", vec!["?"; per_row].join(", ")); rows].join(", ")
+}
+
 /// Per-connection pragmas: busy_timeout first, so the others already wait politely.
 fn configure(conn: &mut Connection, wal_autocheckpoint: u32) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{Conn, DbResult, Tx};
+use super::{value_rows, Conn, DbResult, Tx};
 
 /// One ledger row: the usage of one task with one (provider, model).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub fn upsert(tx: &Tx, rows: &[LedgerRow]) -> DbResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
+    let values = value_rows(rows.len(), 14);
     let sql = format!(
         "INSERT INTO task_usage ({COLUMNS}) VALUES {values}
          ON CONFLICT (task_id, provider, model) DO UPDATE SET

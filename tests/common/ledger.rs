@@ -112,11 +112,16 @@ pub fn report(s: &TestServer, daemon: &str, task: &str, entries: Value) -> Resp 
     )
 }
 
+/// The test server's database, opened beside it (one connection of each kind).
+fn open_db(s: &TestServer) -> hangar::db::Db {
+    hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
+        .expect("open the database")
+}
+
 /// Differences between the rollups and a recomputation from the ledger and the tasks (empty
 /// when equal).
 pub fn rollup_mismatches(s: &TestServer) -> Vec<String> {
-    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
-        .expect("open the database");
+    let db = open_db(s);
     let mut found = db
         .read(hangar::db::usage::rollup::mismatches)
         .expect("recompute rollups");
@@ -130,16 +135,14 @@ pub fn rollup_mismatches(s: &TestServer) -> Vec<String> {
 /// Folds every usage delta the reports deferred into the rollups, as the server's fold thread
 /// does; returns the pending rows folded.
 pub fn fold(s: &TestServer) -> usize {
-    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
-        .expect("open the database");
+    let db = open_db(s);
     hangar::usage::fold::fold_all(&db).expect("fold the pending usage")
 }
 
 /// Folds the oldest `rows` pending usage deltas only, in one write transaction (a fold batch
 /// cut short); returns how many it folded.
 pub fn fold_some(s: &TestServer, rows: i64) -> usize {
-    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
-        .expect("open the database");
+    let db = open_db(s);
     db.write_tx(|tx| hangar::db::usage::rollup::fold_pending(tx, rows))
         .expect("fold some pending usage")
 }
@@ -290,8 +293,7 @@ pub fn random_ledger(
 /// bulk load, as the usage benchmark writes its world); a row whose (task, provider, model)
 /// is already there is skipped. Returns the rows written.
 pub fn write_rows(s: &TestServer, rows: Vec<LedgerRow>) -> usize {
-    let db = hangar::db::Db::open(&s.db_path(), hangar::db::OpenMode::Existing, 1)
-        .expect("open the database");
+    let db = open_db(s);
     db.write_tx(|tx| {
         let mut fresh = Vec::new();
         let mut seen = std::collections::HashSet::new();

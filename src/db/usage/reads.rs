@@ -5,9 +5,9 @@
 //! windows cheap. Both add the deltas still waiting in `usage_pending` (read once per report
 //! with `pending`), so what they return is exact before and after every fold.
 
-use rusqlite::params;
+use rusqlite::{params, Row};
 
-use super::rollup::{sums_from, Sums, AGENT_SPANS, RUNTIME_SPANS, WORKSPACE_SPANS};
+use super::rollup::{bucket_start, sums_from, Sums, AGENT_SPANS, RUNTIME_SPANS, WORKSPACE_SPANS};
 use crate::db::{Conn, DbResult};
 
 macro_rules! sums_of_columns {
@@ -88,20 +88,14 @@ pub fn read_each(
     let mut stmt = c.raw().prepare_cached(sql)?;
     let mut rows = stmt.query(params![scope.id(), span, start, end])?;
     while let Some(r) = rows.next()? {
-        each(RollupRow {
-            bucket: r.get(0)?,
-            model_id: r.get(1)?,
-            dimension: r.get(2)?,
-            sums: sums_from(r, 3)?,
-        });
+        each(rollup_row(r)?);
     }
-    let span_ms = span * MS_PER_MINUTE;
     for row in pending
         .iter()
         .filter(|p| start <= p.bucket && p.bucket < end)
     {
         each(RollupRow {
-            bucket: row.bucket - row.bucket.rem_euclid(span_ms),
+            bucket: bucket_start(row.bucket, span),
             ..row.clone()
         });
     }
@@ -118,15 +112,18 @@ pub fn pending(c: &Conn, scope: Scope) -> DbResult<Vec<RollupRow>> {
         sums_of_columns!()
     );
     let mut stmt = c.raw().prepare_cached(&sql)?;
-    let rows = stmt.query_map([scope.id()], |r| {
-        Ok(RollupRow {
-            bucket: r.get(0)?,
-            model_id: r.get(1)?,
-            dimension: r.get(2)?,
-            sums: sums_from(r, 3)?,
-        })
-    })?;
+    let rows = stmt.query_map([scope.id()], rollup_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A row of columns (bucket, model id, dimension, the sums).
+fn rollup_row(r: &Row) -> rusqlite::Result<RollupRow> {
+    Ok(RollupRow {
+        bucket: r.get(0)?,
+        model_id: r.get(1)?,
+        dimension: r.get(2)?,
+        sums: sums_from(r, 3)?,
+    })
 }
 
 /// The table a scope reads, its id column and its dimension column (`NULL` when none).
@@ -260,6 +257,3 @@ pub fn summed_ranges(
     }
     Ok(())
 }
-
-/// Milliseconds in one minute of a span.
-const MS_PER_MINUTE: i64 = 60_000;

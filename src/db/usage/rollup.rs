@@ -13,7 +13,7 @@ use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::Row;
 
 use super::LedgerRow;
-use crate::db::{Conn, DbResult, Tx};
+use crate::db::{value_rows, Conn, DbResult, Tx};
 
 /// Ticks in one reported-cost "cent" column unit (10⁸ ticks = 0.01 USD).
 const TICKS_PER_CENT: i64 = 100_000_000;
@@ -168,7 +168,7 @@ pub fn defer(tx: &Tx, changes: &[(Option<Contribution>, Contribution)]) -> DbRes
     }
     let sql = format!(
         "INSERT INTO usage_pending ({PENDING_KEY_COLUMNS}, {SUM_COLUMNS}) VALUES {}",
-        vec![format!("({})", vec!["?"; 16].join(", ")); deltas.len()].join(", ")
+        value_rows(deltas.len(), 16)
     );
     tx.raw().prepare_cached(&sql)?.execute(params.as_slice())?;
     Ok(())
@@ -390,13 +390,12 @@ impl Family {
 
     /// The key of `c`'s row at `span`, holding only the ids this table is keyed by.
     fn key<'a>(self, c: &Contribution<'a>, span: i64) -> Key<'a> {
-        let span_ms = span * MS_PER_MINUTE;
         let full = Key {
             workspace_id: c.workspace_id,
             runtime_id: c.runtime_id,
             agent_id: c.agent_id,
             span,
-            bucket: c.instant - c.instant.rem_euclid(span_ms),
+            bucket: bucket_start(c.instant, span),
             model_id: c.model_id,
         };
         match self {
@@ -541,12 +540,10 @@ fn upsert(tx: &Tx, family: Family, deltas: &[(Key, Sums)]) -> DbResult<()> {
         params.extend(family.identity(key));
         params.extend(sum_params(d));
     }
-    let per_row = params.len() / deltas.len();
-    let row = format!("({})", vec!["?"; per_row].join(", "));
     let sql = format!(
         "INSERT INTO {table} ({columns}, {SUM_COLUMNS}) VALUES {}
          ON CONFLICT ({conflict}) DO UPDATE SET {}",
-        vec![row; deltas.len()].join(", "),
+        value_rows(deltas.len(), params.len() / deltas.len()),
         ADD_SUMS
     );
     // A fold's statements of odd lengths are prepared afresh, so that they do not push the
@@ -587,6 +584,11 @@ fn delete_if_empty(tx: &Tx, family: Family, key: &Key) -> DbResult<()> {
         .prepare_cached(sql)?
         .execute(family.identity(key).as_slice())?;
     Ok(())
+}
+
+/// The start of the `span`-minute bucket that holds `instant` (Unix ms).
+pub(super) fn bucket_start(instant: i64, span: i64) -> i64 {
+    instant - instant.rem_euclid(span * MS_PER_MINUTE)
 }
 
 /// The sums in columns `at..at + 11` (the order of `sum_columns!`).
