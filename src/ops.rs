@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{self, Outcome};
 use crate::db::maintenance::{self, Standalone};
+use crate::db::DbError;
 
 /// What a finished backup holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,10 +77,12 @@ pub fn backup_report(summary: &BackupSummary) -> String {
     out
 }
 
-/// Runs every check of `check::CHECKS` on the database at `db_path`.
+/// Runs every check of `check::CHECKS` on the database at `db_path`, all in one snapshot: a
+/// running server's writes and usage folds never show half done.
 pub fn check(db_path: &Path) -> Result<Vec<Outcome>, String> {
-    let db = open(db_path)?;
-    Ok(check::run_all(&db.conn()))
+    let mut db = open(db_path)?;
+    db.read(|c| Ok::<_, DbError>(check::run_all(c)))
+        .map_err(|e| format!("cannot check database {}: {e}", db_path.display()))
 }
 
 fn open(path: &Path) -> Result<Standalone, String> {

@@ -33,6 +33,16 @@ impl Standalone {
     pub fn conn(&self) -> Conn<'_> {
         Conn(&self.conn)
     }
+
+    /// Runs `f` in one read transaction, as `Db::read` does: a server may write (and fold
+    /// usage deltas into the rollups) meanwhile, and every statement of `f` must see one
+    /// snapshot.
+    pub fn read<T, E: From<DbError>>(
+        &mut self,
+        f: impl FnOnce(&Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        super::read_in_snapshot(&mut self.conn, f)
+    }
 }
 
 /// Writes a consistent copy of the database to `target`, which must not exist. `VACUUM

@@ -406,7 +406,7 @@ impl Db {
 }
 
 /// Runs `f` in a deferred transaction of `conn`, ended by dropping it (nothing to undo).
-fn read_in_snapshot<T, E: From<DbError>>(
+pub(super) fn read_in_snapshot<T, E: From<DbError>>(
     conn: &mut Connection,
     f: impl FnOnce(&Conn) -> Result<T, E>,
 ) -> Result<T, E> {
