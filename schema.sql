@@ -367,3 +367,16 @@ CREATE TABLE usage_pending (
     reported_cents       INTEGER NOT NULL,
     reported_subcent     INTEGER NOT NULL
 );
+
+-- step 13: budget evaluation keeps the spend it reads across transactions, in memory
+-- (budgets::folded), and must know when what it read may have changed. Every write of rollup
+-- rows and every fold of pending deltas gives this one row a new random version
+-- (db::usage::rollup, the only code that writes either; per statement, not per row, which
+-- triggers would cost the fold): what was read at the version a transaction sees still
+-- holds, but for deltas appended since. Random, not a counter: a rolled-back change must not
+-- leave a version that a later, different change reaches again.
+CREATE TABLE usage_rollup_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO usage_rollup_version (id, version) VALUES (1, random());

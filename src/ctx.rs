@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::budgets::folded::FoldedSpends;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Before, Db, DbError, Tx};
@@ -16,16 +17,20 @@ pub struct Ctx {
     pub config: Config,
     /// The price table in force (`--pricing FILE` or the built-in one).
     pub pricing: Arc<PriceTable>,
+    /// The rollup sums budget evaluation keeps across usage reports.
+    pub folded_spends: Arc<FoldedSpends>,
     shutting_down: AtomicBool,
 }
 
 impl Ctx {
     pub fn new(db: Db, config: Config) -> Ctx {
+        let folded_spends = Arc::new(FoldedSpends::new(&db));
         Ctx {
             db,
             events: EventHub::default(),
             config,
             pricing: Arc::new(PriceTable::builtin()),
+            folded_spends,
             shutting_down: AtomicBool::new(false),
         }
     }

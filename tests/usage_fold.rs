@@ -179,3 +179,64 @@ fn the_server_folds_deferred_usage_in_the_background() {
     assert_eq!(s.count("SELECT count(*) FROM usage_agent_rollup"), 2);
     assert!(ledger::rollup_mismatches(&s).is_empty());
 }
+
+#[test]
+fn budgets_measure_exact_spend_between_folds_by_any_connection() {
+    // The server's fold thread is parked; another connection folds, as `hangar` run from the
+    // command line might.
+    let s = TestServer::start_pinned(NOW.parse().unwrap(), |c| {
+        c.usage_fold_interval = Duration::from_secs(3600)
+    });
+    let w = World::seed(&s);
+    let rig = Rig::new(&s, &s.ws, &w.owner_id, "claude", "UTC");
+    let workspace = budget(
+        &s,
+        &w.owner,
+        json!({"type": "workspace"}),
+        10.0,
+        "day",
+        "UTC",
+    );
+    let runtime = budget(
+        &s,
+        &w.owner,
+        json!({"type": "runtime", "id": rig.runtime}),
+        10.0,
+        "month",
+        "UTC",
+    );
+    // Sorted: one report announces for both budgets in no set order.
+    let announced = |s: &TestServer| -> Vec<(i64, String)> {
+        let mut all: Vec<_> = crossings(s)
+            .into_iter()
+            .map(|c| (c.threshold, c.budget))
+            .collect();
+        all.sort();
+        all
+    };
+    let both = |threshold: i64| {
+        let mut two = [(threshold, workspace.clone()), (threshold, runtime.clone())];
+        two.sort();
+        two
+    };
+    let mut expected = Vec::new();
+    // Each report's evaluation keeps what it read; each step below changes what it must read.
+    spend(&s, &w.owner_daemon, &rig.new_task(&s, &s.ws), "5", None).expect(200);
+    expected.extend(both(50));
+    assert_eq!(announced(&s), expected, "5 USD pending");
+    ledger::fold(&s);
+    spend(&s, &w.owner_daemon, &rig.new_task(&s, &s.ws), "3", None).expect(200);
+    expected.extend(both(80));
+    assert_eq!(announced(&s), expected, "5 USD folded, 3 pending");
+    // An unknown task is refused inside the transaction: nothing kept goes stale.
+    spend(&s, &w.owner_daemon, &hangar::ids::new_id(), "100", None).expect(404);
+    spend(&s, &w.owner_daemon, &rig.new_task(&s, &s.ws), "1", None).expect(200);
+    assert_eq!(announced(&s), expected, "9 USD");
+    ledger::fold(&s);
+    spend(&s, &w.owner_daemon, &rig.new_task(&s, &s.ws), "1", None).expect(200);
+    expected.extend(both(100));
+    assert_eq!(announced(&s), expected, "9 USD folded, 1 pending");
+    for id in [&workspace, &runtime] {
+        assert_eq!(status(&s, &w.owner, id)["spent_usd"], json!(10.0));
+    }
+}

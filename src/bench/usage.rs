@@ -162,7 +162,9 @@ fn one_world(options: &Options, rows: u64) -> Result<Vec<Figure>, String> {
 }
 
 /// Reports of 3 entries from 4 keep-alive daemons; each task is reported twice (the second
-/// time with larger counts, replacing its rows).
+/// time with larger counts, replacing its rows). Then the same again with budgets watching
+/// every report (the workspace's per month and per Kathmandu day, and its runtime's per
+/// month), each of which the report's transaction re-measures.
 fn ingest(
     options: &Options,
     server: &BenchServer,
@@ -186,6 +188,52 @@ fn ingest(
         .as_str()
         .ok_or("no daemon token in the answer")?
         .to_string();
+    let mut figures = ingest_round(server, &tasks, &daemon, seconds, &format!("{size}: ingest"))?;
+    let mut budgets = vec![json!({"type": "workspace"}), json!({"type": "workspace"})];
+    budgets.extend(
+        world
+            .runtimes
+            .iter()
+            .map(|rt| json!({"type": "runtime", "id": rt})),
+    );
+    for (i, scope) in budgets.into_iter().enumerate() {
+        let (period, timezone) = if i == 1 {
+            ("day", "Asia/Kathmandu")
+        } else {
+            ("month", "UTC")
+        };
+        let body = json!({"scope": scope, "amount_usd": 1_000_000_000, "period": period,
+                          "timezone": timezone});
+        let created = client.send(
+            &Request::json(
+                "POST",
+                &format!("/api/workspaces/{}/budgets", server.ws),
+                &body,
+            )
+            .bearer(&server.owner_token),
+        )?;
+        if created.status != 201 {
+            return Err(format!("creating a budget answered {}", created.status));
+        }
+    }
+    figures.extend(ingest_round(
+        server,
+        &tasks,
+        &daemon,
+        seconds,
+        &format!("{size}: ingest with 3 budgets watching"),
+    )?);
+    Ok(figures)
+}
+
+/// One ingest run of `seconds` over `tasks`: reports, throughput, p50 and p99 under `label`.
+fn ingest_round(
+    server: &BenchServer,
+    tasks: &[String],
+    daemon: &str,
+    seconds: u64,
+    label: &str,
+) -> Result<Vec<Figure>, String> {
     let report = load::run(
         server.addr(),
         INGEST_CLIENTS,
@@ -201,32 +249,24 @@ fn ingest(
                 .collect();
             Request::json(
                 "POST",
-                &format!("/api/daemon/tasks/{}/usage", task_of(&tasks, turn.seq)),
+                &format!("/api/daemon/tasks/{}/usage", task_of(tasks, turn.seq)),
                 &json!({ "usage": entries }),
             )
-            .bearer(&daemon)
+            .bearer(daemon)
         },
     )?;
     if report.non_2xx() > 0 {
-        return Err(format!("ingest: non-2xx answers: {:?}", report.statuses));
+        return Err(format!("{label}: non-2xx answers: {:?}", report.statuses));
     }
     Ok(vec![
+        Figure::new(&format!("{label} reports"), report.requests as f64, ""),
         Figure::new(
-            &format!("{size}: ingest reports"),
-            report.requests as f64,
-            "",
-        ),
-        Figure::new(
-            &format!("{size}: ingest throughput"),
+            &format!("{label} throughput"),
             report.throughput(),
             "reports/s",
         ),
-        Figure::new(&format!("{size}: ingest p50"), report.latency_ms(0.5), "ms"),
-        Figure::new(
-            &format!("{size}: ingest p99"),
-            report.latency_ms(0.99),
-            "ms",
-        ),
+        Figure::new(&format!("{label} p50"), report.latency_ms(0.5), "ms"),
+        Figure::new(&format!("{label} p99"), report.latency_ms(0.99), "ms"),
     ])
 }
 
@@ -282,7 +322,8 @@ fn transaction_cost(
             now: ctx.now_ms(),
         };
         let pricing = Arc::clone(&ctx.pricing);
-        ctx.write_grouped(move |tx| report.apply(tx, &pricing))
+        let folded = Arc::clone(&ctx.folded_spends);
+        ctx.write_grouped(move |tx| report.apply(tx, &pricing, &folded))
             .map_err(|e| format!("report {seq}: {}", e.message))?;
         seq += 1;
     }

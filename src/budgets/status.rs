@@ -71,7 +71,7 @@ pub fn workspace_month(
     let month = Period::Month.bounds(tz, now);
     let scope = Scope::Workspace;
     let book = PriceBook::load(c, pricing, workspace_id)?;
-    let to_date = spend(c, &book, workspace_id, &scope, month.start, month.end)?;
+    let to_date = spend(c, &book, None, workspace_id, &scope, month.start, month.end)?;
     let burn = burn_per_day(c, &book, workspace_id, &scope, now)?;
     Ok(MonthProjection {
         month,
@@ -90,7 +90,7 @@ fn burn_per_day(
     now: i64,
 ) -> DbResult<Ticks> {
     let end = quarter_start(now) + QUARTER_MS;
-    spend(c, book, workspace_id, scope, end - DAY_MS, end)
+    spend(c, book, None, workspace_id, scope, end - DAY_MS, end)
 }
 
 /// `spent` plus `burn` per day until `end`, rounded down to a tick.

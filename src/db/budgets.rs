@@ -251,6 +251,14 @@ pub fn alerts(c: &Conn, budget_id: &str, period_start: i64) -> DbResult<Vec<Aler
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The version of the rollup tables this connection sees: a new random value after any change
+/// to any rollup row (schema step 13), so equal versions mean equal rollups.
+pub fn rollup_version(c: &Conn) -> DbResult<i64> {
+    Ok(c.raw()
+        .prepare_cached("SELECT version FROM usage_rollup_version WHERE id = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// The spend per model of `table`'s rows at `span` minutes with `start <= bucket < end`.
 pub fn sums_by_model(
     c: &Conn,
@@ -292,21 +300,51 @@ pub fn pending_by_model(
     start: i64,
     end: i64,
 ) -> DbResult<Vec<(i64, ModelSpend)>> {
+    pending_grouped(c, table, "bucket", start, end)
+}
+
+/// `pending_by_model` over every bucket, for the deltas with `from <= seq < to`.
+pub fn pending_in_seqs(
+    c: &Conn,
+    table: SpendTable,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(i64, ModelSpend)>> {
+    pending_grouped(c, table, "seq", from, to)
+}
+
+/// The newest pending delta's `seq` (0 when none waits). Deltas are only appended, with a
+/// larger `seq` each, until the fold deletes the oldest.
+pub fn pending_last_seq(c: &Conn) -> DbResult<i64> {
+    Ok(c.raw()
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM usage_pending")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// The scope's pending spend per (bucket, model), of the rows with `lo <= range < hi`, where
+/// `range` is the column `bucket` or `seq`.
+fn pending_grouped(
+    c: &Conn,
+    table: SpendTable,
+    range: &'static str,
+    lo: i64,
+    hi: i64,
+) -> DbResult<Vec<(i64, ModelSpend)>> {
     let (filter, bound): (&str, Vec<&dyn ToSql>) = match &table {
-        SpendTable::Workspace(id) => ("workspace_id = ?1", vec![id, &start, &end]),
-        SpendTable::Runtime(id) => ("runtime_id = ?1", vec![id, &start, &end]),
+        SpendTable::Workspace(id) => ("workspace_id = ?1", vec![id, &lo, &hi]),
+        SpendTable::Runtime(id) => ("runtime_id = ?1", vec![id, &lo, &hi]),
         SpendTable::Agent {
             workspace_id,
             agent_id,
         } => (
             "workspace_id = ?1 AND agent_id = ?4",
-            vec![workspace_id, &start, &end, agent_id],
+            vec![workspace_id, &lo, &hi, agent_id],
         ),
     };
     let sql = format!(
         "SELECT bucket, model_id, SUM(priced_input), SUM(priced_output), SUM(priced_cache_read),
                 SUM(priced_cache_write), SUM(reported_cents), SUM(reported_subcent)
-         FROM usage_pending WHERE {filter} AND bucket >= ?2 AND bucket < ?3
+         FROM usage_pending WHERE {filter} AND {range} >= ?2 AND {range} < ?3
          GROUP BY bucket, model_id"
     );
     let mut stmt = c.raw().prepare_cached(&sql)?;

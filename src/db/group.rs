@@ -115,13 +115,18 @@ impl Db {
     /// Applies `batch` in one transaction and finishes every change.
     fn run_batch(&self, mut batch: Vec<Box<dyn Change>>) {
         let failed = match self.apply_all(&mut batch) {
-            Ok(committed) => {
-                if committed {
-                    self.count_commit();
-                }
+            Ok(true) => {
+                self.count_commit();
                 None
             }
-            Err(e) => Some(e),
+            Ok(false) => {
+                self.count_rollback();
+                None
+            }
+            Err(e) => {
+                self.count_rollback();
+                Some(e)
+            }
         };
         for change in batch {
             change.finish(failed.clone());
@@ -143,7 +148,10 @@ impl Db {
                 if apply_guarded(change.as_mut(), &Tx(Conn(&savepoint))) {
                     savepoint.commit()?;
                     any = true;
-                } // else dropping it rolls it back
+                } else {
+                    drop(savepoint); // rolls it back, before the next change runs
+                    self.count_rollback();
+                }
             }
             any
         };
@@ -291,6 +299,7 @@ mod tests {
     #[test]
     fn a_change_that_fails_or_panics_rolls_back_only_itself() {
         let (_dir, db) = open();
+        let rollbacks = || db.rollbacks().load(std::sync::atomic::Ordering::SeqCst);
         let outcomes = one_batch(
             &db,
             vec![
@@ -312,6 +321,7 @@ mod tests {
             ]
         );
         assert_eq!(recorded(&db), ["a", "c", "e"]);
+        assert_eq!(rollbacks(), 2, "each undone change is counted");
         // A lone change commits, or rolls back alone.
         assert_eq!(db.write_grouped(record("f", None)), Ok("f".to_string()));
         let commits = db.commits();
@@ -321,6 +331,7 @@ mod tests {
             commits,
             "a rolled-back change is not a commit"
         );
+        assert_eq!(rollbacks(), 3);
         assert_eq!(recorded(&db), ["a", "c", "e", "f"]);
     }
 
@@ -342,6 +353,7 @@ mod tests {
             Ok("dangling".into())
         };
         let outcomes = one_batch(&db, vec![Box::new(record("a", None)), Box::new(dangling)]);
+        assert_eq!(db.rollbacks().load(std::sync::atomic::Ordering::SeqCst), 1);
         for outcome in &outcomes {
             assert!(
                 matches!(outcome, Err(DbError::ForeignKey(_))),

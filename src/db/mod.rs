@@ -28,7 +28,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -194,6 +194,8 @@ pub struct Db {
     connections: Connections,
     /// Write transactions committed so far: tells the checkpointer whether the WAL grew.
     commits: AtomicU64,
+    /// Write transactions and savepoints the writer rolled back so far (`rollbacks`).
+    rollbacks: Arc<AtomicU64>,
     /// Every pooled connection's `wal_autocheckpoint`, restored after a large transaction.
     wal_autocheckpoint: u32,
     /// Changes waiting to share a transaction (`write_grouped`).
@@ -257,6 +259,7 @@ impl Db {
                 writer: Mutex::new(writer),
             },
             commits: AtomicU64::new(0),
+            rollbacks: Arc::default(),
             wal_autocheckpoint,
             group: group::Group::default(),
         })
@@ -273,6 +276,7 @@ impl Db {
         Ok(Db {
             connections: Connections::PerRead(path.to_path_buf()),
             commits: AtomicU64::new(0),
+            rollbacks: Arc::default(),
             wal_autocheckpoint: 0,
             group: group::Group::default(),
         })
@@ -346,6 +350,9 @@ impl Db {
             Self::tune(&conn, LARGE_TX_CACHE_KIB, 0).map_err(DbError::from)?;
         }
         let out = Self::commit_with(&mut conn, f);
+        if out.is_err() {
+            self.count_rollback();
+        }
         if large {
             if let Err(e) = Self::tune(&conn, DEFAULT_CACHE_KIB, self.wal_autocheckpoint) {
                 log::warn!("could not restore the connection's settings: {e}");
@@ -358,6 +365,17 @@ impl Db {
 
     fn count_commit(&self) {
         self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a rolled-back write (a whole transaction, or one change's savepoint).
+    fn count_rollback(&self) {
+        self.rollbacks.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many writes the writer has rolled back, kept current: whoever keeps what a write
+    /// transaction read (`budgets::folded`) can tell whether some of it was undone since.
+    pub fn rollbacks(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.rollbacks)
     }
 
     fn tune(conn: &Connection, cache_kib: i64, wal_autocheckpoint: u32) -> rusqlite::Result<()> {

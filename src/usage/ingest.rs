@@ -11,6 +11,7 @@ use chrono::DateTime;
 use serde_json::json;
 
 use crate::budgets;
+use crate::budgets::folded::FoldedSpends;
 use crate::db::usage::rollup::{self, Contribution, Sums};
 use crate::db::usage::{self as ledger, LedgerRow, TaskContext};
 use crate::db::Tx;
@@ -88,8 +89,14 @@ pub struct Report {
 }
 
 impl Report {
-    /// The endpoint's whole transaction: `record`, then every budget watching the task.
-    pub fn apply(self, tx: &Tx, pricing: &PriceTable) -> Result<Vec<LedgerRow>, ApiError> {
+    /// The endpoint's whole transaction: `record`, then every budget watching the task (with
+    /// the rollup sums `folded` keeps).
+    pub fn apply(
+        self,
+        tx: &Tx,
+        pricing: &PriceTable,
+        folded: &FoldedSpends,
+    ) -> Result<Vec<LedgerRow>, ApiError> {
         let rows = record(
             tx,
             &self.user_id,
@@ -99,7 +106,7 @@ impl Report {
             &self.actor,
             self.now,
         )?;
-        budgets::evaluate::evaluate_after_usage(tx, pricing, &rows, self.now)?;
+        budgets::evaluate::evaluate_after_usage(tx, pricing, folded, &rows, self.now)?;
         Ok(rows)
     }
 }

@@ -251,8 +251,11 @@ fn signed<'a>(changes: &[(Option<Contribution<'a>>, Contribution<'a>)]) -> Vec<C
 
 /// Adds `shares` to every rollup. Shares landing in the same rollup row are netted first, each
 /// table then gets multi-row upserts (a statement per `UPSERT_ROWS` rows, not one per row),
-/// and rows left summing no ledger rows are deleted.
+/// and rows left summing no ledger rows are deleted. The only writer of rollup rows, and part
+/// of every fold: it draws the rollups' new version (schema step 13) even when the shares
+/// cancel out, as the pending deltas a fold ends may.
 fn add(tx: &Tx, shares: &[Contribution]) -> DbResult<()> {
+    new_version(tx)?;
     for family in FAMILIES {
         let mut deltas: Vec<(Key, Sums)> = Vec::new();
         let mut at: HashMap<Key, usize> = HashMap::new();
@@ -271,6 +274,14 @@ fn add(tx: &Tx, shares: &[Contribution]) -> DbResult<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Gives the rollups a new random version: what budgets kept of them is stale (schema step 13).
+fn new_version(tx: &Tx) -> DbResult<()> {
+    tx.raw()
+        .prepare_cached("UPDATE usage_rollup_version SET version = random() WHERE id = 1")?
+        .execute([])?;
     Ok(())
 }
 
@@ -649,3 +660,71 @@ const DELETE_WORKSPACE: &str = "DELETE FROM usage_workspace_rollup
 const DELETE_AGENT: &str = "DELETE FROM usage_agent_rollup
      WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND agent_id = ?4 AND runtime_id = ?5
        AND model_id = ?6 AND ledger_rows = 0";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::budgets::rollup_version;
+    use crate::db::{Db, OpenMode};
+
+    /// True when `write` gave the rollups a new version.
+    fn moves_version(db: &Db, write: impl FnOnce(&Tx) -> DbResult<()>) -> bool {
+        let before = db.read(rollup_version).unwrap();
+        db.write_tx(write).unwrap();
+        db.read(rollup_version).unwrap() != before
+    }
+
+    #[test]
+    fn every_rollup_write_and_every_fold_draws_a_new_version_and_an_append_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("v.db"), OpenMode::ReadWrite, 2).unwrap();
+        let day = 1_781_524_800_000;
+        let share = |input: i64, instant: i64| Contribution {
+            workspace_id: "ws",
+            runtime_id: "rt",
+            agent_id: "agent",
+            model_id: 1,
+            instant,
+            sums: Sums {
+                ledger_rows: 1,
+                priced: TokenSums {
+                    input,
+                    ..TokenSums::default()
+                },
+                ..Sums::default()
+            },
+        };
+        // Readers sum the deltas appended after the last they read: no new version.
+        assert!(!moves_version(&db, |tx| defer(
+            tx,
+            &[(None, share(5, day))]
+        )));
+        assert!(moves_version(&db, |tx| fold_pending(tx, 10).map(|_| ())));
+        // A row reported a day earlier, then moved back to today: its first two deltas
+        // cancel, and folding only them writes no rollup row but still ends pending rows.
+        let rows = |db: &Db| {
+            let mut counts = db.read(table_rows).unwrap();
+            counts.retain(|(table, _)| table.ends_with("rollup"));
+            counts
+        };
+        let before = rows(&db);
+        let earlier = share(7, day - 86_400_000);
+        let changes = [(None, earlier), (Some(earlier), share(7, day))];
+        assert!(!moves_version(&db, |tx| {
+            defer(tx, &changes[..1])?;
+            defer(tx, &changes[1..])
+        }));
+        assert!(moves_version(&db, |tx| fold_pending(tx, 2).map(|_| ())));
+        assert_eq!(
+            rows(&db),
+            before,
+            "the cancelling deltas wrote a rollup row"
+        );
+        assert!(db.read(has_pending).unwrap());
+        // Bulk seeding writes the rollups directly.
+        assert!(moves_version(&db, |tx| replace(
+            tx,
+            &[(None, share(1, day))]
+        )));
+    }
+}

@@ -110,7 +110,8 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
         now,
     };
     let pricing = Arc::clone(&ctx.pricing);
-    let rows = ctx.write_grouped(move |tx| report.apply(tx, &pricing))?;
+    let folded = Arc::clone(&ctx.folded_spends);
+    let rows = ctx.write_grouped(move |tx| report.apply(tx, &pricing, &folded))?;
     json_text(&ReportView {
         task_id: &task_id,
         usage: usage_rows_view(rows),
