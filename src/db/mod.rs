@@ -349,10 +349,14 @@ impl Db {
         if large {
             Self::tune(&conn, LARGE_TX_CACHE_KIB, 0).map_err(DbError::from)?;
         }
+        // Counts the rollback of a change that fails or panics, once its transaction is undone.
+        let mut rollback = CountsRollback {
+            db: self,
+            committed: false,
+        };
         let out = Self::commit_with(&mut conn, f);
-        if out.is_err() {
-            self.count_rollback();
-        }
+        rollback.committed = out.is_ok();
+        drop(rollback);
         if large {
             if let Err(e) = Self::tune(&conn, DEFAULT_CACHE_KIB, self.wal_autocheckpoint) {
                 log::warn!("could not restore the connection's settings: {e}");
@@ -420,6 +424,20 @@ impl Db {
         let conn = self.pool()?.get()?;
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
+    }
+}
+
+/// Counts a rollback (`Db::rollbacks`) when dropped before its write committed.
+struct CountsRollback<'a> {
+    db: &'a Db,
+    committed: bool,
+}
+
+impl Drop for CountsRollback<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.db.count_rollback();
+        }
     }
 }
 
@@ -554,5 +572,45 @@ mod tests {
         .unwrap();
         assert_eq!(db.write_tx(|tx| marked(tx)).unwrap(), 1);
         assert_eq!(db.read(|c| marked(c)).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_write_that_fails_or_panics_counts_a_rollback_and_a_commit_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("r.db"), OpenMode::ReadWrite, 1).unwrap();
+        let rollbacks = || db.rollbacks().load(Ordering::SeqCst);
+        let insert = |tx: &Tx| -> DbResult<()> {
+            tx.raw().execute(
+                "INSERT INTO usage_model (provider, model) VALUES ('p', 'm')",
+                [],
+            )?;
+            Ok(())
+        };
+        db.write_tx(insert).unwrap();
+        assert_eq!(rollbacks(), 0);
+        let failed = db.write_tx(|tx| {
+            insert(tx)?; // the same row again: refused by its UNIQUE key
+            Ok::<_, DbError>(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(rollbacks(), 1);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.write_tx(|tx| -> DbResult<()> {
+                tx.raw().execute("DELETE FROM usage_model", [])?;
+                panic!("a change panics mid-transaction")
+            })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(rollbacks(), 2);
+        let models: i64 = db
+            .read(|c| {
+                Ok::<_, DbError>(c.raw().query_row(
+                    "SELECT count(*) FROM usage_model",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(models, 1, "the panicking change was rolled back");
     }
 }
