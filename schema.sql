@@ -369,7 +369,7 @@ CREATE TABLE usage_pending (
 );
 
 -- step 13: budget evaluation keeps the spend it reads across transactions, in memory
--- (budgets::folded), and must know when what it read may have changed. Every write of rollup
+-- (budgets::kept), and must know when what it read may have changed. Every write of rollup
 -- rows and every fold of pending deltas gives this one row a new random version
 -- (db::usage::rollup, the only code that writes either; per statement, not per row, which
 -- triggers would cost the fold): what was read at the version a transaction sees still

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::budgets::folded::FoldedSpends;
+use crate::budgets::kept::KeptSpend;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Before, Db, DbError, Tx};
@@ -18,19 +18,19 @@ pub struct Ctx {
     /// The price table in force (`--pricing FILE` or the built-in one).
     pub pricing: Arc<PriceTable>,
     /// The rollup sums budget evaluation keeps across usage reports.
-    pub folded_spends: Arc<FoldedSpends>,
+    pub kept_spend: Arc<KeptSpend>,
     shutting_down: AtomicBool,
 }
 
 impl Ctx {
     pub fn new(db: Db, config: Config) -> Ctx {
-        let folded_spends = Arc::new(FoldedSpends::new(&db));
+        let kept_spend = Arc::new(KeptSpend::new(&db));
         Ctx {
             db,
             events: EventHub::default(),
             config,
             pricing: Arc::new(PriceTable::builtin()),
-            folded_spends,
+            kept_spend,
             shutting_down: AtomicBool::new(false),
         }
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::budgets::{budget, crossings, spend};
 use common::ledger::Rig;
 use common::{TestServer, World};
-use hangar::budgets::folded::FoldedSpends;
+use hangar::budgets::kept::KeptSpend;
 use serde_json::json;
 
 const NOW: &str = "2026-06-28T12:00:00Z";
@@ -123,18 +123,18 @@ fn evaluation_cost_per_report_with_ten_budgets() {
         .unwrap();
     let at = now.timestamp_millis();
     let runs = 300;
-    let evaluate = |folded: &FoldedSpends| {
+    let evaluate = |kept: &KeptSpend| {
         db.write_tx(|tx| {
-            hangar::budgets::evaluate::evaluate_after_usage(tx, &pricing, folded, &rows, at)
+            hangar::budgets::evaluate::evaluate_after_usage(tx, &pricing, kept, &rows, at)
         })
         .unwrap()
     };
     let began = Instant::now();
     for _ in 0..runs {
-        evaluate(&FoldedSpends::new(&db));
+        evaluate(&KeptSpend::new(&db));
     }
     let cold = began.elapsed().as_secs_f64() * 1e6 / runs as f64;
-    let kept = FoldedSpends::new(&db);
+    let kept = KeptSpend::new(&db);
     let began = Instant::now();
     for _ in 0..runs {
         evaluate(&kept);

@@ -328,8 +328,8 @@ fn transaction_cost(
             now: ctx.now_ms(),
         };
         let pricing = Arc::clone(&ctx.pricing);
-        let folded = Arc::clone(&ctx.folded_spends);
-        ctx.write_grouped(move |tx| report.apply(tx, &pricing, &folded))
+        let kept = Arc::clone(&ctx.kept_spend);
+        ctx.write_grouped(move |tx| report.apply(tx, &pricing, &kept))
             .map_err(|e| format!("report {seq}: {}", e.message))?;
         seq += 1;
     }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::budgets::folded::FoldedSpends;
+use crate::budgets::kept::KeptSpend;
 use crate::budgets::period::Bounds;
 use crate::budgets::{period_of, scope_of, tz_of, Scope};
 use crate::clock::rfc3339;
@@ -39,17 +39,17 @@ const AGENT_SPANS: &[i64] = &[15, 1440];
 
 /// Re-evaluates every budget that the usage rows just written count toward (the workspace's,
 /// and those of the rows' runtimes and agents), at `now`. Called in the report's transaction;
-/// rollup sums come from `folded` while they still hold.
+/// spend read by earlier reports comes from `kept` while it still holds.
 pub fn evaluate_after_usage(
     tx: &Tx,
     pricing: &PriceTable,
-    folded: &FoldedSpends,
+    kept: &KeptSpend,
     rows: &[LedgerRow],
     now: i64,
 ) -> DbResult<()> {
     let mut seen: Vec<String> = Vec::new();
     let mut spends = SpendCache {
-        folded: Some(folded),
+        kept: Some(kept),
         ..SpendCache::default()
     };
     let mut keys: Vec<(&str, &str, &str)> = rows
@@ -86,11 +86,11 @@ pub fn evaluate_workspace(
 }
 
 /// The spend of `scope` in the buckets starting in `[start, end)`, in ticks; the rollup sums
-/// are taken from `folded` where it keeps them (else read).
+/// and pending deltas are taken from `kept` where it holds them (else read).
 pub fn spend(
     c: &Conn,
     book: &PriceBook,
-    folded: Option<&FoldedSpends>,
+    kept: Option<&KeptSpend>,
     workspace_id: &str,
     scope: &Scope,
     start: i64,
@@ -110,11 +110,11 @@ pub fn spend(
     // The workspace's dated price overrides cut the period into epochs of one price each.
     let mut by_model: HashMap<(i64, usize), ([i128; 4], Ticks)> = HashMap::new();
     let (start, end) = (ceil_quarter(start), ceil_quarter(end));
-    let version = folded.map(|_| FoldedSpends::version(c)).transpose()?;
+    let version = kept.map(|_| KeptSpend::version(c)).transpose()?;
     for (span, from, to) in tiles_between_cuts(spans, start, end, book.cuts()) {
         let epoch = book.epoch_of(from);
-        let parts = match (folded, version) {
-            (Some(folded), Some(version)) => folded.sums(c, version, table, span, from, to)?,
+        let parts = match (kept, version) {
+            (Some(kept), Some(version)) => kept.sums(c, version, table, span, from, to)?,
             _ => store::sums_by_model(c, table, span, from, to)?,
         };
         for part in parts {
@@ -122,8 +122,8 @@ pub fn spend(
         }
     }
     // Deltas not yet folded into the rollups, each at the price epoch of its bucket.
-    let pending = match (folded, version) {
-        (Some(folded), Some(version)) => folded.pending(c, version, table, start, end)?,
+    let pending = match (kept, version) {
+        (Some(kept), Some(version)) => kept.pending(c, version, table, start, end)?,
         _ => store::pending_by_model(c, table, start, end)?,
     };
     for (bucket, part) in pending {
@@ -179,12 +179,12 @@ pub fn crossed(thresholds: &[i64], spent: Ticks, amount: Ticks) -> Vec<i64> {
 
 /// Spends already read in one evaluation pass, keyed by (workspace, scope, start, end):
 /// budgets on the same scope and period read the rollups once, and each workspace's price
-/// book is loaded once. `folded` keeps rollup sums across passes, where the caller has one.
+/// book is loaded once. `kept` holds spend across passes, where the caller has one.
 #[derive(Default)]
 struct SpendCache<'a> {
     known: HashMap<(String, Scope, i64, i64), Ticks>,
     books: HashMap<String, PriceBook<'a>>,
-    folded: Option<&'a FoldedSpends>,
+    kept: Option<&'a KeptSpend>,
 }
 
 /// A budget's period at some instant and what its scope spent in it.
@@ -255,7 +255,7 @@ fn measure_with<'a>(
                 spends.books.insert(ws.clone(), book);
             }
             let book = &spends.books[ws];
-            let ticks = spend(c, book, spends.folded, ws, &key.1, bounds.start, bounds.end)?;
+            let ticks = spend(c, book, spends.kept, ws, &key.1, bounds.start, bounds.end)?;
             spends.known.insert(key, ticks);
             ticks
         }

@@ -2,13 +2,14 @@
 //! (from Monday) or calendar month in a named zone, announcing percentage thresholds once per
 //! period and, with `pause_dispatch`, holding back new work while the amount is spent.
 //! Admins write budgets; members read them. `input` checks what a client sends, `period` has
-//! the calendar, `evaluate` the spend and the announcements, `folded` the rollup sums kept across reports, `hold` what claims and
-//! autopilots consult, `status` the read-side arithmetic.
+//! the calendar, `evaluate` the spend and the announcements, `kept` the spend evaluation keeps
+//! across reports, `hold` what claims and autopilots consult, `status` the read-side
+//! arithmetic.
 
 pub mod evaluate;
-pub mod folded;
 pub mod hold;
 pub mod input;
+pub mod kept;
 pub mod period;
 pub mod status;
 

@@ -377,7 +377,7 @@ impl Db {
     }
 
     /// How many writes the writer has rolled back, kept current: whoever keeps what a write
-    /// transaction read (`budgets::folded`) can tell whether some of it was undone since.
+    /// transaction read (`budgets::kept`) can tell whether some of it was undone since.
     pub fn rollbacks(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.rollbacks)
     }

@@ -11,7 +11,7 @@ use chrono::DateTime;
 use serde_json::json;
 
 use crate::budgets;
-use crate::budgets::folded::FoldedSpends;
+use crate::budgets::kept::KeptSpend;
 use crate::db::usage::rollup::{self, Contribution, Sums};
 use crate::db::usage::{self as ledger, LedgerRow, TaskContext};
 use crate::db::Tx;
@@ -90,12 +90,12 @@ pub struct Report {
 
 impl Report {
     /// The endpoint's whole transaction: `record`, then every budget watching the task (with
-    /// the rollup sums `folded` keeps).
+    /// the spend `kept` holds from earlier reports).
     pub fn apply(
         self,
         tx: &Tx,
         pricing: &PriceTable,
-        folded: &FoldedSpends,
+        kept: &KeptSpend,
     ) -> Result<Vec<LedgerRow>, ApiError> {
         let rows = record(
             tx,
@@ -106,7 +106,7 @@ impl Report {
             &self.actor,
             self.now,
         )?;
-        budgets::evaluate::evaluate_after_usage(tx, pricing, folded, &rows, self.now)?;
+        budgets::evaluate::evaluate_after_usage(tx, pricing, kept, &rows, self.now)?;
         Ok(rows)
     }
 }

@@ -110,8 +110,8 @@ pub fn report(ctx: &Ctx, caller: &Caller, req: &Req) -> Result<Reply, ApiError> 
         now,
     };
     let pricing = Arc::clone(&ctx.pricing);
-    let folded = Arc::clone(&ctx.folded_spends);
-    let rows = ctx.write_grouped(move |tx| report.apply(tx, &pricing, &folded))?;
+    let kept = Arc::clone(&ctx.kept_spend);
+    let rows = ctx.write_grouped(move |tx| report.apply(tx, &pricing, &kept))?;
     json_text(&ReportView {
         task_id: &task_id,
         usage: usage_rows_view(rows),

@@ -25,8 +25,8 @@ use crate::db::{Conn, Db, DbResult};
 /// Kept reads beyond this many are dropped all at once (a few hundred budgets' periods).
 const MAX_KEPT: usize = 4_096;
 
-/// The spend kept, shared by every report's evaluation (`Ctx::folded_spends`).
-pub struct FoldedSpends {
+/// The spend kept, shared by every report's evaluation (`Ctx::kept_spend`).
+pub struct KeptSpend {
     /// The writer's rollback count (`Db::rollbacks`).
     rollbacks: Arc<AtomicU64>,
     kept: Mutex<Kept>,
@@ -61,10 +61,10 @@ struct TileKey {
     to: i64,
 }
 
-impl FoldedSpends {
+impl KeptSpend {
     /// Keeps spend read through `db`'s writer.
-    pub fn new(db: &Db) -> FoldedSpends {
-        FoldedSpends {
+    pub fn new(db: &Db) -> KeptSpend {
+        KeptSpend {
             rollbacks: db.rollbacks(),
             kept: Mutex::default(),
         }
@@ -223,14 +223,13 @@ mod tests {
         parts.into_iter().map(|p| p.priced.input).sum()
     }
 
-    /// The workspace's input tokens today as `folded` gives them, and as read afresh.
-    fn kept_and_read(c: &Conn, folded: &FoldedSpends) -> DbResult<(i64, i64)> {
+    /// The workspace's input tokens today as `kept` gives them, and as read afresh.
+    fn kept_and_read(c: &Conn, kept: &KeptSpend) -> DbResult<(i64, i64)> {
         let table = SpendTable::Workspace("ws");
-        let version = FoldedSpends::version(c)?;
-        let kept = input(folded.sums(c, version, table, 1440, DAY.0, DAY.1)?)
+        let version = KeptSpend::version(c)?;
+        let from_kept = input(kept.sums(c, version, table, 1440, DAY.0, DAY.1)?)
             + input(
-                folded
-                    .pending(c, version, table, DAY.0, DAY.1)?
+                kept.pending(c, version, table, DAY.0, DAY.1)?
                     .into_iter()
                     .map(|p| p.1),
             );
@@ -240,13 +239,13 @@ mod tests {
                     .into_iter()
                     .map(|p| p.1),
             );
-        Ok((kept, read))
+        Ok((from_kept, read))
     }
 
-    fn write(db: &Db, folded: &FoldedSpends, input: i64) -> (i64, i64) {
+    fn write(db: &Db, kept: &KeptSpend, input: i64) -> (i64, i64) {
         db.write_tx(|tx| {
             defer(tx, input)?;
-            kept_and_read(tx, folded)
+            kept_and_read(tx, kept)
         })
         .unwrap()
     }
@@ -260,29 +259,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.db");
         let db = Db::open(&path, OpenMode::ReadWrite, 2).unwrap();
-        let folded = FoldedSpends::new(&db);
+        let spend = KeptSpend::new(&db);
         // Appends are summed as they come.
-        assert_eq!(write(&db, &folded, 100), (100, 100));
-        assert_eq!(write(&db, &folded, 20), (120, 120));
+        assert_eq!(write(&db, &spend, 100), (100, 100));
+        assert_eq!(write(&db, &spend, 20), (120, 120));
         // A fold moves them into the rollups.
         fold(&db);
-        assert_eq!(write(&db, &folded, 0), (120, 120));
+        assert_eq!(write(&db, &spend, 0), (120, 120));
         // A write rolled back after its delta was summed: the next one reuses its seq.
         let failed = db.write_tx(|tx| {
             defer(tx, 7)?;
-            assert_eq!(kept_and_read(tx, &folded)?, (127, 127));
+            assert_eq!(kept_and_read(tx, &spend)?, (127, 127));
             Err::<(), _>(DbError::Other("refused".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(write(&db, &folded, 3), (123, 123));
+        assert_eq!(write(&db, &spend, 3), (123, 123));
         // Another connection folds: the version it leaves is new.
         let other = Db::open(&path, OpenMode::Existing, 1).unwrap();
         fold(&other);
-        assert_eq!(write(&db, &folded, 1), (124, 124));
+        assert_eq!(write(&db, &spend, 1), (124, 124));
         // The answers above came from what is kept: one tile, one scope's deltas to the last.
-        let version = db.read(FoldedSpends::version).unwrap();
+        let version = db.read(KeptSpend::version).unwrap();
         let last = db.read(store::pending_last_seq).unwrap();
-        let kept = folded.lock();
+        let kept = spend.lock();
         assert_eq!(kept.version, Some(version));
         assert_eq!(kept.sums.len(), 1);
         assert_eq!(kept.pending.len(), 1);
