@@ -251,8 +251,9 @@ pub fn alerts(c: &Conn, budget_id: &str, period_start: i64) -> DbResult<Vec<Aler
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The version of the rollup tables this connection sees: a new random value after any change
-/// to any rollup row (schema step 13), so equal versions mean equal rollups.
+/// The version of the rollups this connection sees: `rollup::add`, the one writer of rollup
+/// rows and part of every fold, draws a new random value (schema step 13), so equal versions
+/// mean equal rollups, and no pending delta ended between them.
 pub fn rollup_version(c: &Conn) -> DbResult<i64> {
     Ok(c.raw()
         .prepare_cached("SELECT version FROM usage_rollup_version WHERE id = 1")?
