@@ -192,19 +192,17 @@ fn ingest(
     figures.push(in_process(&format!(
         "{size}: one report's transaction, in process"
     ))?);
-    let mut budgets = vec![json!({"type": "workspace"}), json!({"type": "workspace"})];
+    let mut budgets = vec![
+        (json!({"type": "workspace"}), "month", "UTC"),
+        (json!({"type": "workspace"}), "day", "Asia/Kathmandu"),
+    ];
     budgets.extend(
         world
             .runtimes
             .iter()
-            .map(|rt| json!({"type": "runtime", "id": rt})),
+            .map(|rt| (json!({"type": "runtime", "id": rt}), "month", "UTC")),
     );
-    for (i, scope) in budgets.into_iter().enumerate() {
-        let (period, timezone) = if i == 1 {
-            ("day", "Asia/Kathmandu")
-        } else {
-            ("month", "UTC")
-        };
+    for (scope, period, timezone) in budgets {
         let body = json!({"scope": scope, "amount_usd": 1_000_000_000, "period": period,
                           "timezone": timezone});
         let created = client.send(

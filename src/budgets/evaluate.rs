@@ -110,21 +110,24 @@ pub fn spend(
     // The workspace's dated price overrides cut the period into epochs of one price each.
     let mut by_model: HashMap<(i64, usize), ([i128; 4], Ticks)> = HashMap::new();
     let (start, end) = (ceil_quarter(start), ceil_quarter(end));
-    let version = kept.map(|_| KeptSpend::version(c)).transpose()?;
+    // What is kept, with the version this transaction sees.
+    let kept = kept
+        .map(|k| KeptSpend::version(c).map(|version| (k, version)))
+        .transpose()?;
     for (span, from, to) in tiles_between_cuts(spans, start, end, book.cuts()) {
         let epoch = book.epoch_of(from);
-        let parts = match (kept, version) {
-            (Some(kept), Some(version)) => kept.sums(c, version, table, span, from, to)?,
-            _ => store::sums_by_model(c, table, span, from, to)?,
+        let parts = match kept {
+            Some((kept, version)) => kept.sums(c, version, table, span, from, to)?,
+            None => store::sums_by_model(c, table, span, from, to)?,
         };
         for part in parts {
             add_spend(by_model.entry((part.model_id, epoch)).or_default(), &part);
         }
     }
     // Deltas not yet folded into the rollups, each at the price epoch of its bucket.
-    let pending = match (kept, version) {
-        (Some(kept), Some(version)) => kept.pending(c, version, table, start, end)?,
-        _ => store::pending_by_model(c, table, start, end)?,
+    let pending = match kept {
+        Some((kept, version)) => kept.pending(c, version, table, start, end)?,
+        None => store::pending_by_model(c, table, start, end)?,
     };
     for (bucket, part) in pending {
         let epoch = book.epoch_of(bucket);

@@ -191,7 +191,7 @@ fn owned(table: SpendTable) -> ScopeKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::usage::rollup::{self, Contribution, Sums, TokenSums};
+    use crate::db::usage::rollup;
     use crate::db::{DbError, OpenMode, Tx};
 
     const DAY_MS: i64 = 86_400_000;
@@ -201,22 +201,7 @@ mod tests {
 
     /// Appends a delta of `input` priced tokens for the workspace, as a report does.
     fn defer(tx: &Tx, input: i64) -> DbResult<()> {
-        let usage = Contribution {
-            workspace_id: "ws",
-            runtime_id: "rt",
-            agent_id: "agent",
-            model_id: 1,
-            instant: AT,
-            sums: Sums {
-                ledger_rows: 1,
-                priced: TokenSums {
-                    input,
-                    ..TokenSums::default()
-                },
-                ..Sums::default()
-            },
-        };
-        rollup::defer(tx, &[(None, usage)])
+        rollup::defer(tx, &[(None, rollup::test_share(input, AT))])
     }
 
     fn input(parts: impl IntoIterator<Item = ModelSpend>) -> i64 {

@@ -115,12 +115,10 @@ impl Db {
     /// Applies `batch` in one transaction and finishes every change.
     fn run_batch(&self, mut batch: Vec<Box<dyn Change>>) {
         let failed = match self.apply_all(&mut batch) {
-            Ok(true) => {
-                self.count_commit();
-                None
-            }
-            Ok(false) => {
-                self.count_rollback();
+            Ok(committed) => {
+                if committed {
+                    self.count_commit();
+                }
                 None
             }
             Err(e) => {
@@ -140,7 +138,11 @@ impl Db {
         let mut conn = self.lock_writer()?;
         let mut txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let applied = if let [lone] = batch {
-            apply_guarded(lone.as_mut(), &Tx(Conn(&txn)))
+            let applied = apply_guarded(lone.as_mut(), &Tx(Conn(&txn)));
+            if !applied {
+                self.count_rollback(); // dropping `txn` below rolls it back
+            }
+            applied
         } else {
             let mut any = false;
             for change in batch.iter_mut() {

@@ -661,6 +661,27 @@ const DELETE_AGENT: &str = "DELETE FROM usage_agent_rollup
      WHERE workspace_id = ?1 AND span = ?2 AND bucket = ?3 AND agent_id = ?4 AND runtime_id = ?5
        AND model_id = ?6 AND ledger_rows = 0";
 
+/// One ledger row's share for tests: `input` priced tokens of model 1 at `instant`, for
+/// workspace `ws`, runtime `rt` and agent `agent`.
+#[cfg(test)]
+pub(crate) fn test_share(input: i64, instant: i64) -> Contribution<'static> {
+    Contribution {
+        workspace_id: "ws",
+        runtime_id: "rt",
+        agent_id: "agent",
+        model_id: 1,
+        instant,
+        sums: Sums {
+            ledger_rows: 1,
+            priced: TokenSums {
+                input,
+                ..TokenSums::default()
+            },
+            ..Sums::default()
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,25 +700,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("v.db"), OpenMode::ReadWrite, 2).unwrap();
         let day = 1_781_524_800_000;
-        let share = |input: i64, instant: i64| Contribution {
-            workspace_id: "ws",
-            runtime_id: "rt",
-            agent_id: "agent",
-            model_id: 1,
-            instant,
-            sums: Sums {
-                ledger_rows: 1,
-                priced: TokenSums {
-                    input,
-                    ..TokenSums::default()
-                },
-                ..Sums::default()
-            },
-        };
         // Readers sum the deltas appended after the last they read: no new version.
         assert!(!moves_version(&db, |tx| defer(
             tx,
-            &[(None, share(5, day))]
+            &[(None, test_share(5, day))]
         )));
         assert!(moves_version(&db, |tx| fold_pending(tx, 10).map(|_| ())));
         // A row reported a day earlier, then moved back to today: its first two deltas
@@ -708,8 +714,8 @@ mod tests {
             counts
         };
         let before = rows(&db);
-        let earlier = share(7, day - 86_400_000);
-        let changes = [(None, earlier), (Some(earlier), share(7, day))];
+        let earlier = test_share(7, day - 86_400_000);
+        let changes = [(None, earlier), (Some(earlier), test_share(7, day))];
         assert!(!moves_version(&db, |tx| {
             defer(tx, &changes[..1])?;
             defer(tx, &changes[1..])
@@ -724,7 +730,7 @@ mod tests {
         // Bulk seeding writes the rollups directly.
         assert!(moves_version(&db, |tx| replace(
             tx,
-            &[(None, share(1, day))]
+            &[(None, test_share(1, day))]
         )));
     }
 }
